@@ -1,0 +1,31 @@
+# copyfleet: thin entry points; the logic lives in libs/ and scripts/.
+#   make load FILE=data.csv [TABLE=t] [WORKERS=n] [CHUNK=64MiB] [KEY=a,b] [PARTITION=month]
+#   make test
+.PHONY: help setup build load test test-unit down status clean
+
+CLI := node apps/cli/dist/main.js
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
+
+setup: ## install dependencies, build, and start PostgreSQL + Redis unless configured
+	@bash scripts/setup.sh
+
+build: ## compile the TypeScript workspaces
+	@npx --no-install tsc -b
+
+load: setup ## load FILE into PostgreSQL (TABLE, WORKERS, CHUNK, KEY, PARTITION optional)
+	@test -n "$(FILE)" || { echo "usage: make load FILE=path/to/file.csv [TABLE=name] [WORKERS=n] [CHUNK=64MiB] [KEY=col,...] [PARTITION=day|week|month|year|none]" >&2; exit 2; }
+	@$(CLI) load "$(FILE)" $(if $(TABLE),--table "$(TABLE)") $(if $(KEY),--key "$(KEY)") $(if $(PARTITION),--partition "$(PARTITION)")
+
+test: setup ## run the test suite against the real PostgreSQL and Redis
+	@npx --no-install vitest run
+
+down: ## stop the local PostgreSQL and Redis started by setup
+	@bash scripts/services.sh down
+
+status: ## show whether PostgreSQL and Redis are up
+	@bash scripts/services.sh status
+
+clean: ## remove build output (keeps .data and reports)
+	@npx --no-install tsc -b --clean

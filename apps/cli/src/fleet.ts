@@ -1,0 +1,55 @@
+/**
+ * The local stand-in for a cluster: worker, compactor and reporter processes
+ * started from this same CLI, each its own OS process. A process that dies is
+ * started again (as Kubernetes would restart a pod), with a short backoff.
+ * Their log lines are passed through, prefixed with the process name.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+export interface FleetMember {
+  name: string;
+  args: string[];
+}
+
+export class Fleet {
+  private readonly procs = new Map<string, ChildProcess>();
+  private stopping = false;
+  restarts = 0;
+
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly print: (line: string) => void,
+  ) {}
+
+  start(member: FleetMember): void {
+    const child = spawn(process.execPath, [process.argv[1]!, ...member.args], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.procs.set(member.name, child);
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream! }).on('line', (line) => this.print(`[${member.name}] ${line}`));
+    }
+    child.on('exit', (code, signal) => {
+      if (this.procs.get(member.name) !== child) return;
+      this.procs.delete(member.name);
+      if (this.stopping) return;
+      this.restarts++;
+      this.print(`[${member.name}] exited (${signal ?? `code ${code}`}); starting it again`);
+      setTimeout(() => !this.stopping && this.start(member), 500);
+    });
+  }
+
+  /** The pid of a member (tests kill workers through it). */
+  pid(name: string): number | undefined {
+    return this.procs.get(name)?.pid;
+  }
+
+  /** SIGTERM everyone and wait for them to exit (they finish or release their job). */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const exits = [...this.procs.values()].map(
+      (p) => new Promise<void>((resolve) => (p.exitCode !== null || p.signalCode !== null ? resolve() : p.once('exit', () => resolve()))),
+    );
+    for (const p of this.procs.values()) p.kill('SIGTERM');
+    await Promise.all(exits);
+  }
+}

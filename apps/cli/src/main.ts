@@ -1,0 +1,112 @@
+#!/usr/bin/env node
+/**
+ * The copyfleet command. `load` runs the whole pipeline locally; `split`, `worker`,
+ * `compactor` and `reporter` are the processes it is made of (and the container
+ * entry points on a cluster); `status` tells where a run is.
+ */
+import { ConfigError, loadConfig, parseSize, type ConfigInput } from '@copyfleet/config';
+import { getRun, runProgress } from '@copyfleet/db';
+import { LoadRequestError, openContext, serve, startOrResumeRun, superviseRun, type LoadRequest } from '@copyfleet/run';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { loadCommand } from './load.js';
+
+const program = new Command('copyfleet').description('Load very large CSV and JSONL files into partitioned PostgreSQL, exactly once.');
+
+const intervalOption = new Option('--partition <interval>', 'range partitions on the first date/timestamp column').choices(['day', 'week', 'month', 'year', 'none']);
+const keyList = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
+
+function requestFrom(file: string, o: { table?: string; key?: string[]; partition?: LoadRequest['partition'] }): LoadRequest {
+  return { file, ...(o.table ? { table: o.table } : {}), ...(o.key ? { key: o.key } : {}), ...(o.partition ? { partition: o.partition } : {}) };
+}
+
+program
+  .command('load')
+  .argument('<file>', 'CSV, TSV or JSONL file')
+  .option('--table <name>', 'target table (name or schema.name); default: the file name')
+  .option('--workers <n>', 'worker processes', (v) => positive(v))
+  .option('--chunk <size>', 'chunk size, e.g. 64MiB', (v) => String(parseSizeArg(v)))
+  .option('--key <cols>', 'dedupe key columns, comma-separated: newest record per key wins', keyList)
+  .addOption(intervalOption)
+  .action(async (file: string, o) => {
+    const explicit: ConfigInput = {};
+    if (o.workers) explicit.workers = o.workers;
+    if (o.chunk) explicit.chunkBytes = o.chunk;
+    process.exitCode = await loadCommand(loadConfig(explicit), requestFrom(file, o));
+  });
+
+program
+  .command('split')
+  .description('plan FILE into chunks and queue them (or resume its unfinished run); prints the run as JSON')
+  .argument('<file>')
+  .option('--table <name>')
+  .option('--key <cols>', 'dedupe key columns', keyList)
+  .addOption(intervalOption)
+  .option('--wait', 'watch the run until it is done or failed')
+  .action(async (file: string, o) => {
+    const ctx = await openContext(loadConfig(), 'splitter');
+    try {
+      const started = await startOrResumeRun(ctx, requestFrom(file, o));
+      process.stdout.write(`${JSON.stringify(started)}\n`);
+      if (o.wait) {
+        const run = await superviseRun(ctx, started.runId);
+        process.stdout.write(`${JSON.stringify({ runId: run.run_id, status: run.status, message: run.message })}\n`);
+        process.exitCode = run.status === 'done' ? 0 : 1;
+      }
+    } finally {
+      await ctx.close();
+    }
+  });
+
+for (const role of ['worker', 'compactor', 'reporter'] as const) {
+  program
+    .command(role)
+    .description(`run a ${role} process until SIGTERM`)
+    .action(async () => serve(loadConfig(), role));
+}
+
+program
+  .command('status')
+  .argument('<run_id>')
+  .description('where a run is: status, chunks, rows, rejects')
+  .action(async (runId: string) => {
+    const ctx = await openContext(loadConfig(), 'cli');
+    try {
+      const run = await getRun(ctx.pool, runId);
+      if (!run) throw new LoadRequestError(`run ${runId} does not exist`);
+      const p = await runProgress(ctx.pool, runId);
+      process.stdout.write(`${JSON.stringify({ run, progress: p }, null, 2)}\n`);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+program
+  .command('migrate')
+  .description('create or upgrade the copyfleet schema')
+  .action(async () => {
+    const ctx = await openContext(loadConfig(), 'cli');
+    await ctx.close();
+  });
+
+function positive(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a whole number of at least 1');
+  return n;
+}
+
+function parseSizeArg(v: string): number {
+  try {
+    return parseSize(v);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+try {
+  await program.parseAsync();
+} catch (err) {
+  // Errors users can act on get their message only; anything else also its stack.
+  const known = err instanceof ConfigError || err instanceof LoadRequestError || ['SourceError', 'PlanError'].includes((err as Error).name);
+  process.stderr.write(`copyfleet: ${known ? (err as Error).message : ((err as Error).stack ?? String(err))}\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,35 @@
+/**
+ * After the last chunk: make the table what the user asked for. With a dedupe key,
+ * keep only the newest record per key (newest = latest run, then latest position
+ * in the file — "silver" semantics, so reloading a file changes nothing); then
+ * ANALYZE so the planner knows the new data.
+ */
+import { hasLineage, qualified, quoteIdent, type TableSpec } from '@copyfleet/schema';
+import type pg from 'pg';
+
+export interface CompactResult {
+  /** Older rows removed because a newer record has the same key. */
+  replaced: number;
+}
+
+export async function compactTable(client: pg.PoolClient, spec: TableSpec, runId: string): Promise<CompactResult> {
+  const target = qualified(spec.schema, spec.table);
+  let replaced = 0;
+  if (hasLineage(spec)) {
+    const key = spec.key!.map(quoteIdent).join(', ');
+    // Only keys this run touched can have new duplicates.
+    const res = await client.query(
+      `DELETE FROM ${target} WHERE (tableoid, ctid) IN (
+         SELECT tableoid, ctid FROM (
+           SELECT tableoid, ctid,
+                  row_number() OVER (PARTITION BY ${key} ORDER BY "_cf_run_id" DESC, "_cf_offset" DESC) AS rn
+             FROM ${target}
+            WHERE (${key}) IN (SELECT ${key} FROM ${target} WHERE "_cf_run_id" = $1)
+         ) ranked WHERE rn > 1)`,
+      [runId],
+    );
+    replaced = res.rowCount ?? 0;
+  }
+  await client.query(`ANALYZE ${target}`);
+  return { replaced };
+}

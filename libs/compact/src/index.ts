@@ -1,0 +1,1 @@
+export { compactTable, type CompactResult } from './compact.js';

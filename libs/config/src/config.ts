@@ -1,0 +1,133 @@
+/**
+ * All of copyfleet's settings, read from the environment once and validated here.
+ * Precedence: an explicit value (CLI flag) beats the environment, which beats a
+ * `.env` file in the working directory, which beats the default.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { parseEnv } from 'node:util';
+import { z } from 'zod';
+import { parseSize } from './size.js';
+
+const size = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  try {
+    return parseSize(v);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+const int = (min: number) => z.coerce.number().int().min(min);
+
+const schema = z.object({
+  /** PostgreSQL connection string. `make setup` writes one to .env for the local instance. */
+  databaseUrl: z.string().min(1, 'DATABASE_URL is not set: run `make setup` (it starts a local PostgreSQL and writes .env) or export DATABASE_URL'),
+  /** Redis connection string for the BullMQ queues. */
+  redisUrl: z.string().min(1, 'REDIS_URL is not set: run `make setup` or export REDIS_URL'),
+  /**
+   * Target chunk size in bytes. Larger chunks mean fewer queue round trips and
+   * commits; a worker holds about one chunk of encoded rows in memory.
+   * @defaultValue 64MiB (at most 512MiB)
+   */
+  chunkBytes: size.pipe(z.number().int().min(1).max(512 * 1024 ** 2, 'CHUNK is at most 512MiB: a worker holds one chunk of rows in memory')),
+  /** Worker processes `copyfleet load` starts locally. @defaultValue number of cores */
+  workers: int(1).max(256),
+  /** Records longer than this become rejects. @defaultValue 64MiB */
+  maxRecordBytes: size.pipe(z.number().int().min(1024)),
+  /** PostgreSQL connections per worker process (one COPY at a time plus one for DDL). */
+  pgPoolMax: int(1).max(64),
+  /** Key prefix for the BullMQ queues, so several installations can share one Redis. */
+  queuePrefix: z.string().regex(/^[A-Za-z0-9_.-]+$/),
+  /** BullMQ lock: a chunk whose worker stops renewing it for this long is taken over. @defaultValue 30000 */
+  lockDurationMs: int(1000),
+  /** How often BullMQ looks for stalled chunks. @defaultValue 15000 */
+  stalledIntervalMs: int(500),
+  /** Times a chunk may stall (worker died) before it counts as failed. @defaultValue 10 */
+  maxStalledCount: int(0),
+  /** Attempts per chunk for errors that are not bad rows, with exponential backoff. @defaultValue 8 */
+  attempts: int(1),
+  /** First retry delay; doubles each attempt, with jitter. @defaultValue 1000 */
+  backoffMs: int(0),
+  /** Where the reporter writes `<run_id>/<report>.{csv,json,arrow}`. */
+  reportsDir: z.string().min(1),
+  /** Schema of target tables created without a qualified name. */
+  defaultSchema: z.string().min(1),
+  /** SIGTERM grace period for a worker to finish or release its chunk. @defaultValue 30000 */
+  shutdownGraceMs: int(0),
+});
+
+export type Config = z.infer<typeof schema>;
+export type ConfigInput = { [K in keyof Config]?: unknown };
+
+const ENV_KEYS: Record<keyof Config, string> = {
+  databaseUrl: 'DATABASE_URL',
+  redisUrl: 'REDIS_URL',
+  chunkBytes: 'CHUNK',
+  workers: 'WORKERS',
+  maxRecordBytes: 'MAX_RECORD_BYTES',
+  pgPoolMax: 'PG_POOL_MAX',
+  queuePrefix: 'QUEUE_PREFIX',
+  lockDurationMs: 'LOCK_DURATION_MS',
+  stalledIntervalMs: 'STALLED_INTERVAL_MS',
+  maxStalledCount: 'MAX_STALLED_COUNT',
+  attempts: 'CHUNK_ATTEMPTS',
+  backoffMs: 'BACKOFF_MS',
+  reportsDir: 'REPORTS_DIR',
+  defaultSchema: 'PGSCHEMA',
+  shutdownGraceMs: 'SHUTDOWN_GRACE_MS',
+};
+
+const DEFAULTS: ConfigInput = {
+  chunkBytes: '64MiB',
+  workers: Math.max(1, cpus().length),
+  maxRecordBytes: '64MiB',
+  pgPoolMax: 2,
+  queuePrefix: 'copyfleet',
+  lockDurationMs: 30_000,
+  stalledIntervalMs: 15_000,
+  maxStalledCount: 10,
+  attempts: 8,
+  backoffMs: 1000,
+  reportsDir: 'reports',
+  defaultSchema: 'public',
+  shutdownGraceMs: 30_000,
+};
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Variables from `.env` in `dir`, without touching process.env. */
+export function readDotEnv(dir = process.cwd()): Record<string, string> {
+  const file = `${dir}/.env`;
+  return existsSync(file) ? (parseEnv(readFileSync(file, 'utf8')) as Record<string, string>) : {};
+}
+
+export function loadConfig(explicit: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const fromFile = readDotEnv();
+  const input: Record<string, unknown> = {};
+  for (const [key, envName] of Object.entries(ENV_KEYS) as [keyof Config, string][]) {
+    const value = explicit[key] ?? nonEmpty(env[envName]) ?? nonEmpty(fromFile[envName]) ?? DEFAULTS[key];
+    if (value !== undefined) input[key] = value;
+  }
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      const key = i.path[0] as keyof Config | undefined;
+      return `  ${key ? ENV_KEYS[key] : 'config'}: ${i.message}`;
+    });
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v === '' ? undefined : v;
+}
+
+/** The config as environment variables, for child processes that must agree with this one. */
+export function configToEnv(config: Config): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, envName] of Object.entries(ENV_KEYS) as [keyof Config, string][]) env[envName] = String(config[key]);
+  return env;
+}

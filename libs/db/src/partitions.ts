@@ -1,0 +1,33 @@
+/**
+ * Creates range partitions before rows need them, race-free across workers:
+ * creation is serialised per table by a transaction-scoped advisory lock and is
+ * idempotent (IF NOT EXISTS). It runs outside the chunk's load transaction, so a
+ * worker never holds its own COPY's locks while waiting for DDL.
+ */
+import { createPartitionSql, type TableSpec } from '@copyfleet/schema';
+import type pg from 'pg';
+
+export class PartitionCache {
+  private readonly known = new Set<string>();
+
+  /** Make sure a partition exists for every key; keys already seen by this process are skipped. */
+  async ensure(pool: pg.Pool, spec: TableSpec, keys: Iterable<string>): Promise<number> {
+    const target = `${spec.schema}.${spec.table}`;
+    const missing = [...keys].filter((k) => !this.known.has(`${target}/${k}`)).sort();
+    if (missing.length === 0 || spec.partition === null) return 0;
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`copyfleet.partition:${target}`]);
+      for (const key of missing) await client.query(createPartitionSql(spec, key));
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+    for (const key of missing) this.known.add(`${target}/${key}`);
+    return missing.length;
+  }
+}

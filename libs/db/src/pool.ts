@@ -1,0 +1,26 @@
+/**
+ * Connection pools. Every session copyfleet opens runs with TimeZone=UTC, so
+ * timestamps without a zone and partition bounds mean the same thing everywhere.
+ */
+import pg from 'pg';
+
+export interface PoolOptions {
+  max: number;
+  /** Shows up in pg_stat_activity. */
+  applicationName: string;
+}
+
+export function createPool(databaseUrl: string, opts: PoolOptions): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: opts.max,
+    application_name: opts.applicationName,
+    options: '-c TimeZone=UTC',
+    connectionTimeoutMillis: 30_000,
+  });
+  // An idle client losing its connection (PostgreSQL restarted) must not crash the process.
+  pool.on('error', (err) => {
+    process.emitWarning(`idle PostgreSQL connection closed: ${err.message}`);
+  });
+  return pool;
+}

@@ -1,0 +1,109 @@
+/** Statements on the chunk ledger, copyfleet.chunks. */
+import type pg from 'pg';
+import type { Queryable } from './queryable.js';
+
+export interface ChunkRow {
+  run_id: string;
+  chunk_no: number;
+  byte_start: string;
+  byte_end: string;
+  rows_loaded: string | null;
+  rows_rejected: string | null;
+  lines: string | null;
+  attempts: number;
+  last_error: string | null;
+  loaded_at: Date | null;
+}
+
+export async function insertChunks(db: Queryable, runId: string | number, chunks: { chunkNo: number; start: number; end: number }[]): Promise<void> {
+  for (let i = 0; i < chunks.length; i += 10_000) {
+    const batch = chunks.slice(i, i + 10_000);
+    await db.query(
+      `INSERT INTO copyfleet.chunks (run_id, chunk_no, byte_start, byte_end)
+       SELECT $1, * FROM unnest($2::int[], $3::bigint[], $4::bigint[])
+       ON CONFLICT (run_id, chunk_no) DO NOTHING`,
+      [runId, batch.map((c) => c.chunkNo), batch.map((c) => c.start), batch.map((c) => c.end)],
+    );
+  }
+}
+
+/** Count an attempt; returns whether the chunk is already loaded (then the job is a no-op). */
+export async function beginAttempt(db: Queryable, runId: string | number, chunkNo: number): Promise<{ loaded: boolean; exists: boolean }> {
+  const { rows } = await db.query<{ loaded: boolean }>(
+    `UPDATE copyfleet.chunks SET attempts = attempts + 1, started_at = coalesce(started_at, clock_timestamp())
+      WHERE run_id = $1 AND chunk_no = $2 RETURNING loaded_at IS NOT NULL AS loaded`,
+    [runId, chunkNo],
+  );
+  return { exists: rows.length > 0, loaded: rows[0]?.loaded ?? false };
+}
+
+/** Inside the load transaction: lock the ledger row; true if another attempt already committed it. */
+export async function lockChunk(client: pg.PoolClient, runId: string | number, chunkNo: number): Promise<boolean> {
+  const { rows } = await client.query<{ loaded: boolean }>(
+    'SELECT loaded_at IS NOT NULL AS loaded FROM copyfleet.chunks WHERE run_id = $1 AND chunk_no = $2 FOR UPDATE',
+    [runId, chunkNo],
+  );
+  if (rows.length === 0) throw new Error(`chunk ${chunkNo} of run ${runId} is not in the ledger`);
+  return rows[0]!.loaded;
+}
+
+export async function markLoaded(
+  client: pg.PoolClient,
+  runId: string | number,
+  chunkNo: number,
+  counts: { loaded: number; rejected: number; lines: number },
+): Promise<void> {
+  await client.query(
+    `UPDATE copyfleet.chunks
+        SET rows_loaded = $3, rows_rejected = $4, lines = $5, loaded_at = clock_timestamp(), last_error = NULL
+      WHERE run_id = $1 AND chunk_no = $2`,
+    [runId, chunkNo, counts.loaded, counts.rejected, counts.lines],
+  );
+}
+
+export async function recordChunkError(db: Queryable, runId: string | number, chunkNo: number, message: string): Promise<void> {
+  await db.query('UPDATE copyfleet.chunks SET last_error = $3 WHERE run_id = $1 AND chunk_no = $2', [runId, chunkNo, message]);
+}
+
+export async function unloadedChunks(db: Queryable, runId: string | number): Promise<ChunkRow[]> {
+  const { rows } = await db.query<ChunkRow>(
+    'SELECT * FROM copyfleet.chunks WHERE run_id = $1 AND loaded_at IS NULL ORDER BY chunk_no',
+    [runId],
+  );
+  return rows;
+}
+
+export interface RunProgress {
+  chunksTotal: number;
+  chunksDone: number;
+  bytesTotal: number;
+  bytesDone: number;
+  rowsLoaded: number;
+  rowsRejected: number;
+  /** Chunks with an error recorded and not loaded. */
+  chunksFailing: number;
+}
+
+export async function runProgress(db: Queryable, runId: string | number): Promise<RunProgress> {
+  const { rows } = await db.query<Record<string, string>>(
+    `SELECT count(*) AS chunks_total,
+            count(loaded_at) AS chunks_done,
+            coalesce(sum(byte_end - byte_start), 0) AS bytes_total,
+            coalesce(sum(byte_end - byte_start) FILTER (WHERE loaded_at IS NOT NULL), 0) AS bytes_done,
+            coalesce(sum(rows_loaded), 0) AS rows_loaded,
+            coalesce(sum(rows_rejected), 0) AS rows_rejected,
+            count(*) FILTER (WHERE loaded_at IS NULL AND last_error IS NOT NULL) AS chunks_failing
+       FROM copyfleet.chunks WHERE run_id = $1`,
+    [runId],
+  );
+  const r = rows[0]!;
+  return {
+    chunksTotal: Number(r.chunks_total),
+    chunksDone: Number(r.chunks_done),
+    bytesTotal: Number(r.bytes_total),
+    bytesDone: Number(r.bytes_done),
+    rowsLoaded: Number(r.rows_loaded),
+    rowsRejected: Number(r.rows_rejected),
+    chunksFailing: Number(r.chunks_failing),
+  };
+}

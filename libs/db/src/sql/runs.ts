@@ -1,0 +1,98 @@
+/** Statements on copyfleet.runs. Status changes are guarded by the expected old status. */
+import type { Queryable } from './queryable.js';
+
+export type RunStatus = 'planning' | 'running' | 'compacting' | 'reporting' | 'done' | 'failed';
+
+export interface RunRow {
+  run_id: string;
+  source: string;
+  source_version: string;
+  target_table: string;
+  status: RunStatus;
+  message: string | null;
+  spec: unknown;
+  bytes_total: string;
+  chunks_total: number;
+  rows_loaded: string;
+  rows_rejected: string;
+  rows_replaced: string;
+  reports_dir: string | null;
+  trace_parent: string | null;
+  started_at: Date;
+  planned_at: Date | null;
+  finished_at: Date | null;
+}
+
+export async function getRun(db: Queryable, runId: string | number): Promise<RunRow | null> {
+  const { rows } = await db.query<RunRow>('SELECT * FROM copyfleet.runs WHERE run_id = $1', [runId]);
+  return rows[0] ?? null;
+}
+
+/**
+ * The latest run of this input into this table if it did not finish (running, or
+ * failed and waiting for its cause to be fixed): running the command again resumes it.
+ */
+export async function findResumableRun(db: Queryable, source: string, version: string, table: string): Promise<RunRow | null> {
+  const { rows } = await db.query<RunRow>(
+    `SELECT * FROM copyfleet.runs
+      WHERE source = $1 AND source_version = $2 AND target_table = $3 AND status <> 'done'
+        AND run_id = (SELECT max(run_id) FROM copyfleet.runs WHERE source = $1 AND source_version = $2 AND target_table = $3)`,
+    [source, version, table],
+  );
+  return rows[0] ?? null;
+}
+
+/** The table spec of the latest planned run into `table`, so reloads keep its columns. */
+export async function latestSpecFor(db: Queryable, table: string): Promise<unknown | null> {
+  const { rows } = await db.query<{ spec: unknown }>(
+    `SELECT spec FROM copyfleet.runs WHERE target_table = $1 AND planned_at IS NOT NULL ORDER BY run_id DESC LIMIT 1`,
+    [table],
+  );
+  return rows[0]?.spec ?? null;
+}
+
+export async function insertRun(
+  db: Queryable,
+  r: { source: string; version: string; table: string; spec: unknown; bytesTotal: number; traceParent: string | null },
+): Promise<string> {
+  const { rows } = await db.query<{ run_id: string }>(
+    `INSERT INTO copyfleet.runs (source, source_version, target_table, spec, bytes_total, trace_parent)
+     VALUES ($1, $2, $3, $4, $5, $6) RETURNING run_id`,
+    [r.source, r.version, r.table, JSON.stringify(r.spec), r.bytesTotal, r.traceParent],
+  );
+  return rows[0]!.run_id;
+}
+
+/** Move a run from one of `from` to `to`; false if it was not in one of them. */
+export async function transitionRun(db: Queryable, runId: string | number, from: RunStatus[], to: RunStatus, message?: string | null): Promise<boolean> {
+  const res = await db.query(
+    `UPDATE copyfleet.runs
+        SET status = $3,
+            message = CASE WHEN $4::boolean THEN $5 ELSE message END,
+            planned_at = CASE WHEN $3 = 'running' THEN coalesce(planned_at, clock_timestamp()) ELSE planned_at END,
+            finished_at = CASE WHEN $3 IN ('done', 'failed') THEN clock_timestamp() ELSE NULL END
+      WHERE run_id = $1 AND status = ANY($2::text[])`,
+    [runId, from, to, message !== undefined, message ?? null],
+  );
+  return (res.rowCount ?? 0) > 0;
+}
+
+export async function setChunksTotal(db: Queryable, runId: string | number, chunks: number): Promise<void> {
+  await db.query('UPDATE copyfleet.runs SET chunks_total = $2 WHERE run_id = $1', [runId, chunks]);
+}
+
+/** Copy the ledger's totals onto the run row. */
+export async function summarizeRun(db: Queryable, runId: string | number): Promise<void> {
+  await db.query(
+    `UPDATE copyfleet.runs r
+        SET rows_loaded = s.loaded, rows_rejected = s.rejected
+       FROM (SELECT coalesce(sum(rows_loaded), 0) AS loaded, coalesce(sum(rows_rejected), 0) AS rejected
+               FROM copyfleet.chunks WHERE run_id = $1) s
+      WHERE r.run_id = $1`,
+    [runId],
+  );
+}
+
+export async function setReportsDir(db: Queryable, runId: string | number, dir: string): Promise<void> {
+  await db.query('UPDATE copyfleet.runs SET reports_dir = $2 WHERE run_id = $1', [runId, dir]);
+}

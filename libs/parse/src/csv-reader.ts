@@ -1,0 +1,316 @@
+/**
+ * Streaming CSV/TSV record reader over Buffers.
+ *
+ * Record boundaries follow PostgreSQL's CSV rules: a quote byte toggles "inside
+ * quotes" wherever it appears, a doubled quote inside quotes is a literal quote,
+ * and only a LF outside quotes ends a record (a CR before it is dropped). Because
+ * every quote byte toggles, the quote parity of any prefix tells whether a LF is a
+ * record boundary — the planner relies on that to cut chunks (see libs/plan).
+ *
+ * Hot path: records without quotes are split with Buffer.indexOf cursors (no
+ * byte loop, no regex); only records containing a quote byte take the byte loop.
+ * UTF-8 validity is checked once per read for the whole window, and per record
+ * only when the window is not valid, so bad bytes become rejects instead of
+ * U+FFFD. Blank lines are not records.
+ */
+import { isUtf8 } from 'node:buffer';
+import { Accumulator } from './accumulator.js';
+import { CR, LF, type CsvDialect } from './dialect.js';
+import { rawCopy, type RecordHandler } from './record-handler.js';
+
+export type CsvFields = (string | null)[];
+
+export interface ReaderOptions {
+  /** Absolute byte offset of the first byte that will be pushed. */
+  startOffset: number;
+  /** Records longer than this are rejected and skipped without being buffered. */
+  maxRecordBytes: number;
+}
+
+interface SkipState {
+  offset: number;
+  line: number;
+  raw: Buffer;
+  lines: number;
+}
+
+export class CsvReader {
+  private readonly acc = new Accumulator();
+  /** Absolute offset of the first pending byte (acc[0], or the next chunk when acc is empty). */
+  private base: number;
+  private line = 1;
+  private inQuote = false;
+  private hadQuote = false;
+  /** How far the pending record was already scanned, relative to its start. */
+  private scanned = 0;
+  private skip: SkipState | null = null;
+  private readonly delim: number;
+  private readonly quote: number;
+  private readonly escape: number;
+  private readonly enc: BufferEncoding;
+
+  constructor(
+    dialect: CsvDialect,
+    private readonly handler: RecordHandler<CsvFields>,
+    private readonly opts: ReaderOptions,
+  ) {
+    this.base = opts.startOffset;
+    this.delim = dialect.delimiter;
+    this.quote = dialect.quote ?? -1;
+    this.escape = dialect.escape ?? this.quote;
+    this.enc = dialect.encoding === 'latin1' ? 'latin1' : 'utf8';
+  }
+
+  /** Physical lines consumed so far (a record's quoted newlines included). */
+  get lines(): number {
+    return this.line - 1;
+  }
+
+  push(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    if (this.acc.length === 0) {
+      const used = this.process(chunk, false);
+      this.keepTail(chunk, used);
+    } else {
+      this.acc.append(chunk);
+      const used = this.process(this.acc.view(), false);
+      this.base += used;
+      this.acc.keepFrom(used);
+    }
+  }
+
+  /** Flush the last record (one without a final newline). */
+  end(): void {
+    const view = this.acc.view();
+    if (view.length > 0 || this.skip) this.process(view, true);
+    this.acc.clear();
+  }
+
+  private keepTail(chunk: Buffer, used: number): void {
+    this.base += used;
+    if (used < chunk.length) this.acc.append(chunk.subarray(used));
+  }
+
+  /**
+   * Parse complete records in `buf` (whose first byte is at this.base). Returns how
+   * many bytes were consumed; the rest is one incomplete record.
+   */
+  private process(buf: Buffer, final: boolean): number {
+    const { delim, quote, escape } = this;
+    const len = buf.length;
+    const lastLf = buf.lastIndexOf(LF);
+    const windowValid = this.enc === 'latin1' || isUtf8(buf.subarray(0, lastLf + 1));
+    let pos = 0;
+    let i = this.scanned;
+    let inQ = this.inQuote;
+    let hadQ = this.hadQuote;
+    let nextNl = -1;
+    let nextQ = -1;
+    let nextD = -1;
+
+    for (;;) {
+      // 1. Find where the record starting at `pos` ends, resuming at `i` in state inQ.
+      let end = -1;
+      while (end < 0) {
+        if (!inQ) {
+          if (nextNl < i) nextNl = indexOrLen(buf, LF, i);
+          if (quote >= 0 && nextQ < i) nextQ = indexOrLen(buf, quote, i);
+          if (quote >= 0 && nextQ < nextNl) {
+            inQ = true;
+            hadQ = true;
+            i = nextQ + 1;
+            continue;
+          }
+          if (nextNl >= len) break;
+          end = nextNl;
+        } else if (escape !== quote) {
+          const j = scanQuotedWithEscape(buf, i, quote, escape);
+          if (j < 0) {
+            i = len;
+            break;
+          }
+          inQ = false;
+          i = j + 1;
+        } else {
+          if (nextQ < i) nextQ = indexOrLen(buf, quote, i);
+          if (nextQ >= len) {
+            i = len;
+            break;
+          }
+          inQ = false;
+          i = nextQ + 1;
+        }
+      }
+
+      if (end < 0) {
+        // Incomplete record [pos, len).
+        if (final && len > pos) {
+          if (this.skip) this.finishSkip(buf, pos, len);
+          else if (inQ) {
+            this.bad('unterminated quoted field at end of input', buf, pos, len);
+            this.line += countLf(buf, pos, len);
+          } else {
+            const contentEnd = buf[len - 1] === CR ? len - 1 : len;
+            this.emit(buf, pos, contentEnd, len, hadQ, false);
+          }
+        } else if (final && this.skip) {
+          this.finishSkip(buf, pos, len);
+        } else if (this.skip || len - pos > this.opts.maxRecordBytes) {
+          // Too long to hold: remember where it started and drop its bytes.
+          if (!this.skip) {
+            this.skip = { offset: this.base + pos, line: this.line, raw: rawCopy(buf, pos, len), lines: 0 };
+          }
+          this.skip.lines += countLf(buf, pos, len);
+          this.inQuote = inQ;
+          this.hadQuote = hadQ;
+          this.scanned = 0;
+          return len;
+        }
+        this.inQuote = final ? false : inQ;
+        this.hadQuote = final ? false : hadQ;
+        this.scanned = final ? 0 : i - pos;
+        return final ? len : pos;
+      }
+
+      // 2. A complete record [pos, end) followed by LF at `end`.
+      if (this.skip) {
+        this.finishSkip(buf, pos, end + 1);
+      } else {
+        const contentEnd = end > pos && buf[end - 1] === CR ? end - 1 : end;
+        if (end + 1 - pos > this.opts.maxRecordBytes) {
+          this.bad(`record is longer than ${this.opts.maxRecordBytes} bytes`, buf, pos, end);
+          this.line += 1 + (hadQ ? countLf(buf, pos, end) : 0);
+        } else if (contentEnd === pos) {
+          this.line += 1; // blank line: not a record
+        } else if (!hadQ) {
+          if (!windowValid && !isUtf8(buf.subarray(pos, contentEnd))) {
+            this.bad('invalid UTF-8 byte sequence', buf, pos, end);
+          } else {
+            // Fast path: split on the delimiter with a cursor shared across records.
+            const fields: CsvFields = [];
+            let s = pos;
+            for (;;) {
+              if (nextD < s) nextD = indexOrLen(buf, delim, s);
+              if (nextD >= contentEnd) {
+                fields.push(contentEnd > s ? buf.toString(this.enc, s, contentEnd) : null);
+                break;
+              }
+              fields.push(nextD > s ? buf.toString(this.enc, s, nextD) : null);
+              s = nextD + 1;
+            }
+            this.handler.record(fields, this.base + pos, this.line);
+          }
+          this.line += 1;
+        } else {
+          this.emit(buf, pos, contentEnd, end, true, windowValid);
+          this.line += 1 + countLf(buf, pos, end);
+        }
+      }
+      pos = end + 1;
+      i = pos;
+      inQ = false;
+      hadQ = false;
+    }
+  }
+
+  /** Emit a record that has quotes (or is the unterminated-newline tail). */
+  private emit(buf: Buffer, pos: number, contentEnd: number, end: number, hadQ: boolean, windowValid: boolean): void {
+    if (!windowValid && this.enc === 'utf8' && !isUtf8(buf.subarray(pos, contentEnd))) {
+      this.bad('invalid UTF-8 byte sequence', buf, pos, end);
+      return;
+    }
+    if (contentEnd === pos) return;
+    const fields = hadQ ? this.splitQuoted(buf, pos, contentEnd) : this.splitPlain(buf, pos, contentEnd);
+    this.handler.record(fields, this.base + pos, this.line);
+  }
+
+  private splitPlain(buf: Buffer, pos: number, end: number): CsvFields {
+    const fields: CsvFields = [];
+    let s = pos;
+    for (;;) {
+      const d = buf.indexOf(this.delim, s);
+      if (d < 0 || d >= end) {
+        fields.push(end > s ? buf.toString(this.enc, s, end) : null);
+        return fields;
+      }
+      fields.push(d > s ? buf.toString(this.enc, s, d) : null);
+      s = d + 1;
+    }
+  }
+
+  /** Byte loop for records with quotes: PostgreSQL CSV semantics. */
+  private splitQuoted(buf: Buffer, pos: number, end: number): CsvFields {
+    const { delim, quote, escape, enc } = this;
+    const fields: CsvFields = [];
+    let cur = '';
+    let quoted = false;
+    let inQ = false;
+    let seg = pos;
+    for (let j = pos; j < end; j++) {
+      const c = buf[j];
+      if (inQ) {
+        if (escape !== quote && c === escape && j + 1 < end && (buf[j + 1] === quote || buf[j + 1] === escape)) {
+          cur += buf.toString(enc, seg, j);
+          seg = j + 1;
+          j++;
+        } else if (c === quote) {
+          if (escape === quote && j + 1 < end && buf[j + 1] === quote) {
+            cur += buf.toString(enc, seg, j + 1);
+            j++;
+            seg = j + 1;
+          } else {
+            cur += buf.toString(enc, seg, j);
+            seg = j + 1;
+            inQ = false;
+          }
+        }
+      } else if (c === quote) {
+        cur += buf.toString(enc, seg, j);
+        seg = j + 1;
+        inQ = true;
+        quoted = true;
+      } else if (c === delim) {
+        cur += buf.toString(enc, seg, j);
+        fields.push(cur === '' && !quoted ? null : cur);
+        cur = '';
+        quoted = false;
+        seg = j + 1;
+      }
+    }
+    cur += buf.toString(enc, seg, end);
+    fields.push(cur === '' && !quoted ? null : cur);
+    return fields;
+  }
+
+  private finishSkip(buf: Buffer, pos: number, end: number): void {
+    const s = this.skip!;
+    this.skip = null;
+    this.handler.bad(`record is longer than ${this.opts.maxRecordBytes} bytes`, s.offset, s.line, s.raw);
+    this.line = s.line + s.lines + countLf(buf, pos, end);
+  }
+
+  private bad(reason: string, buf: Buffer, pos: number, end: number): void {
+    this.handler.bad(reason, this.base + pos, this.line, rawCopy(buf, pos, end));
+  }
+}
+
+function indexOrLen(buf: Buffer, byte: number, from: number): number {
+  const i = buf.indexOf(byte, from);
+  return i < 0 ? buf.length : i;
+}
+
+function countLf(buf: Buffer, from: number, to: number): number {
+  let n = 0;
+  for (let i = buf.indexOf(LF, from); i >= 0 && i < to; i = buf.indexOf(LF, i + 1)) n++;
+  return n;
+}
+
+/** Inside quotes with a distinct escape byte: index of the closing quote, or -1. */
+function scanQuotedWithEscape(buf: Buffer, from: number, quote: number, escape: number): number {
+  for (let j = from; j < buf.length; j++) {
+    const c = buf[j];
+    if (c === escape && j + 1 < buf.length) j++;
+    else if (c === quote) return j;
+  }
+  return -1;
+}

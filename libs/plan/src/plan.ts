@@ -1,0 +1,117 @@
+/**
+ * The splitter's planning step: look at the head of a source, work out its format
+ * and header, and cut it into byte-range chunks whose edges are record starts.
+ * Reads the head, a few KiB per edge, and — only for quoted CSV — one quote-parity
+ * pass. Never parses the whole file.
+ */
+import { CsvReader, CSV_DIALECT, sniffFormat, type CsvDialect, type CsvFields, type FormatName } from '@copyfleet/parse';
+import type { Source } from '@copyfleet/source';
+import { resolveLineEdges, resolveQuotedEdges } from './boundaries.js';
+
+export interface PlanOptions {
+  chunkBytes: number;
+  /** Override detection. */
+  format?: FormatName;
+  dialect?: CsvDialect;
+  /** CSV: the first record is a header. @defaultValue true */
+  header?: boolean;
+  /** CSV: quote parity decides edges. @defaultValue true when the dialect quotes */
+  quotedNewlines?: boolean;
+}
+
+export interface ChunkRange {
+  chunkNo: number;
+  start: number;
+  end: number;
+}
+
+export interface Plan {
+  size: number;
+  version: string;
+  format: FormatName;
+  dialect: CsvDialect;
+  /** CSV header names, or null. */
+  header: string[] | null;
+  /** First byte after the BOM and header. */
+  dataStart: number;
+  chunks: ChunkRange[];
+  /** Whether a quote-parity pass decided the edges. */
+  quoteScan: boolean;
+}
+
+export class PlanError extends Error {
+  override readonly name = 'PlanError';
+}
+
+const HEAD_BYTES = 1024 * 1024;
+
+export async function planChunks(source: Source, opts: PlanOptions): Promise<Plan> {
+  if (!(opts.chunkBytes >= 1)) throw new PlanError(`chunk size must be at least 1 byte (got ${opts.chunkBytes})`);
+  const { size, version } = await source.stat();
+  const head = await source.read(0, Math.min(size, HEAD_BYTES));
+  const sniffed = sniffFormat(head, source.name);
+  const format = opts.format ?? sniffed.format;
+  const dialect = opts.dialect ?? (format === 'csv' ? sniffed.dialect : CSV_DIALECT);
+  if (format === 'json') {
+    throw new PlanError(`${source.uri}: looks like a JSON document, not JSON Lines. Loading JSON documents is not supported yet; convert to one value per line (e.g. jq -c '.[]').`);
+  }
+
+  let header: string[] | null = null;
+  let dataStart = sniffed.bomBytes;
+  if (format === 'csv' && (opts.header ?? true) && size > dataStart) {
+    const first = await readFirstRecord(source, dialect, dataStart, size);
+    header = first.fields.map((f) => f ?? '');
+    dataStart = first.end;
+  }
+
+  const quoteScan = format === 'csv' && dialect.quote !== null && (opts.quotedNewlines ?? true);
+  const starts = size <= dataStart
+    ? []
+    : quoteScan
+      ? await resolveQuotedEdges(source, dataStart, size, opts.chunkBytes, dialect.quote!)
+      : await resolveLineEdges(source, dataStart, size, opts.chunkBytes);
+
+  const edges = [dataStart, ...starts, size];
+  const chunks: ChunkRange[] = [];
+  for (let k = 0; k + 1 < edges.length; k++) {
+    if (edges[k + 1]! > edges[k]!) chunks.push({ chunkNo: chunks.length, start: edges[k]!, end: edges[k + 1]! });
+  }
+  return { size, version, format, dialect, header, dataStart, chunks, quoteScan };
+}
+
+/**
+ * The first CSV record (the header) and the offset just past it. Bytes are fed in
+ * runs that end at a LF, so when the reader emits the header the position is
+ * exactly past its terminating LF (quoted newlines inside the header included).
+ */
+async function readFirstRecord(source: Source, dialect: CsvDialect, from: number, size: number): Promise<{ fields: CsvFields; end: number }> {
+  let found: CsvFields | null = null;
+  let problem: string | null = null;
+  const reader = new CsvReader(
+    dialect,
+    {
+      record: (fields) => void (found ??= fields),
+      bad: (reason) => void (problem ??= reason),
+    },
+    { startOffset: from, maxRecordBytes: 16 * 1024 * 1024 },
+  );
+  let base = from;
+  for await (const chunk of source.stream(from, size) as AsyncIterable<Buffer>) {
+    for (let pos = 0; pos < chunk.length; ) {
+      const nl = chunk.indexOf(0x0a, pos);
+      const stop = nl < 0 ? chunk.length : nl + 1;
+      reader.push(chunk.subarray(pos, stop));
+      pos = stop;
+      if (found || problem) return header(found, problem, base + pos);
+    }
+    base += chunk.length;
+  }
+  reader.end();
+  return header(found, problem, size);
+}
+
+function header(found: CsvFields | null, problem: string | null, end: number): { fields: CsvFields; end: number } {
+  if (problem !== null) throw new PlanError(`cannot read the header line: ${problem}`);
+  if (found === null) throw new PlanError('the file has no header line');
+  return { fields: found, end };
+}

@@ -1,0 +1,48 @@
+/**
+ * Records for schema inference: the start of the data and the start of evenly
+ * spaced chunks (their edges are record starts, so a short read there parses
+ * cleanly). A few MiB in all, whatever the file size.
+ */
+import { CsvReader, JsonlReader, type CsvFields } from '@copyfleet/parse';
+import type { Source } from '@copyfleet/source';
+import type { Plan } from './plan.js';
+
+export interface Sample {
+  csv: CsvFields[];
+  json: unknown[];
+}
+
+const HEAD_SAMPLE_BYTES = 1024 * 1024;
+const EDGE_SAMPLE_BYTES = 64 * 1024;
+const MAX_EDGE_SAMPLES = 32;
+
+export async function sampleRecords(source: Source, plan: Plan): Promise<Sample> {
+  const sample: Sample = { csv: [], json: [] };
+  const chunks = plan.chunks;
+  const step = Math.max(1, Math.ceil(chunks.length / MAX_EDGE_SAMPLES));
+  const windows: { start: number; end: number }[] = [];
+  for (let k = 0; k < chunks.length; k += step) {
+    const c = chunks[k]!;
+    windows.push({ start: c.start, end: Math.min(c.end, c.start + (k === 0 ? HEAD_SAMPLE_BYTES : EDGE_SAMPLE_BYTES)) });
+  }
+  for (const w of windows) {
+    const buf = await source.read(w.start, w.end - w.start);
+    const handler = {
+      record: (v: never) => void (plan.format === 'csv' ? sample.csv.push(v) : sample.json.push(v)),
+      bad: () => undefined,
+    };
+    const opts = { startOffset: w.start, maxRecordBytes: buf.length + 1 };
+    // Feed only up to the last complete line: a record cut by the window is not sampled.
+    const cut = w.end === plan.size ? buf.length : buf.lastIndexOf(0x0a) + 1;
+    if (plan.format === 'csv') {
+      const r = new CsvReader(plan.dialect, handler as never, opts);
+      r.push(buf.subarray(0, cut));
+      if (cut === buf.length) r.end();
+    } else {
+      const r = new JsonlReader(handler as never, opts);
+      r.push(buf.subarray(0, cut));
+      if (cut === buf.length) r.end();
+    }
+  }
+  return sample;
+}

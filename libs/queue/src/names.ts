@@ -1,0 +1,28 @@
+/** Queue names and job payloads: the contract between splitter, workers, compactor and reporter. */
+export const QUEUE = {
+  /** One job per chunk; consumed by `copyfleet worker`. */
+  chunks: 'chunks',
+  /** One job per run after its last chunk; consumed by `copyfleet compactor`. */
+  compact: 'compact',
+  /** One job per run after compaction; consumed by `copyfleet reporter`. */
+  report: 'report',
+} as const;
+
+export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
+
+export interface ChunkJob {
+  runId: string;
+  chunkNo: number;
+  start: number;
+  end: number;
+  /** W3C traceparent of the run, so the worker's span joins the run's trace. */
+  traceParent?: string | null;
+}
+
+export interface RunJob {
+  runId: string;
+  traceParent?: string | null;
+}
+
+export const chunkJobId = (runId: string, chunkNo: number): string => `run-${runId}-chunk-${chunkNo}`;
+export const runJobId = (name: QueueName, runId: string): string => `run-${runId}-${name}`;

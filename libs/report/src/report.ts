@@ -1,0 +1,28 @@
+// Runs named report queries against PostgreSQL and writes each result as
+// <name>.csv, <name>.json and <name>.arrow into one output directory.
+import { mkdir } from 'node:fs/promises';
+import { assertReportName, writeReport, type QueryResultLike, type ReportFile } from './writers.js';
+
+export interface ReportQuery { name: string; sql: string; params?: unknown[] }
+
+/** Structural subset of pg.Client / pg.PoolClient / pg.Pool used here. */
+export interface ReportClient {
+  query: (sql: string, params?: unknown[]) => Promise<QueryResultLike>;
+}
+
+/** Runs the queries one after another and returns every file written, in order. */
+export async function runReports(client: ReportClient, queries: ReportQuery[], outDir: string): Promise<ReportFile[]> {
+  const seen = new Set<string>();
+  for (const { name } of queries) {
+    assertReportName(name);
+    if (seen.has(name.toLowerCase())) throw new Error(`duplicate report name ${JSON.stringify(name)}`);
+    seen.add(name.toLowerCase());
+  }
+  await mkdir(outDir, { recursive: true });
+  const files: ReportFile[] = [];
+  for (const q of queries) {
+    const result = await client.query(q.sql, q.params);
+    files.push(...(await writeReport(q.name, outDir, result)));
+  }
+  return files;
+}

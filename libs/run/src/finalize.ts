@@ -1,0 +1,67 @@
+/**
+ * What happens after the last chunk, each step run exactly once per run because
+ * each is claimed by a guarded status change in PostgreSQL (a duplicate job finds
+ * the status already moved on and does nothing):
+ *
+ *   compact job:  reconcile the ledger with the plan (re-queue what is missing and
+ *                 stop), then running → compacting, line numbers of rejects,
+ *                 totals, dedupe + ANALYZE, → reporting, queue the report job.
+ *   report job:   run the reports, write the files, → done.
+ */
+import { join } from 'node:path';
+import { compactTable } from '@copyfleet/compact';
+import { getRun, resolveRejectLines, setReportsDir, summarizeRun, transitionRun, type RunRow } from '@copyfleet/db';
+import type { LoadSpec } from '@copyfleet/loader';
+import { defaultReports, runReports, type ReportFile } from '@copyfleet/report';
+import type { Context } from './context.js';
+import { enqueueMissing } from './start-run.js';
+
+export type CompactOutcome = 'compacted' | 'waiting-for-chunks' | 'not-running';
+
+export async function compactRun(ctx: Context, runId: string): Promise<CompactOutcome> {
+  const run = await requireRun(ctx, runId);
+  if (run.status !== 'running' && run.status !== 'compacting') return 'not-running';
+  // The ledger, not the queue, decides that all chunks are in.
+  if (run.status === 'running' && (await enqueueMissing(ctx, runId)) > 0) return 'waiting-for-chunks';
+  await transitionRun(ctx.pool, runId, ['running'], 'compacting');
+
+  const spec = run.spec as LoadSpec;
+  await resolveRejectLines(ctx.pool, runId, spec.firstDataLine);
+  await summarizeRun(ctx.pool, runId);
+  const client = await ctx.pool.connect();
+  try {
+    const { replaced } = await compactTable(client, spec.table, runId);
+    await client.query('UPDATE copyfleet.runs SET rows_replaced = $2 WHERE run_id = $1', [runId, replaced]);
+  } finally {
+    client.release();
+  }
+  if (await transitionRun(ctx.pool, runId, ['compacting'], 'reporting')) {
+    await ctx.queues.addRunJob('report', { runId });
+  }
+  return 'compacted';
+}
+
+export async function reportRun(ctx: Context, runId: string): Promise<ReportFile[]> {
+  const run = await requireRun(ctx, runId);
+  if (run.status !== 'reporting') return [];
+  const spec = run.spec as LoadSpec;
+  const dir = join(ctx.config.reportsDir, String(runId));
+  const files = await runReports(ctx.pool, defaultReports(spec.table), dir);
+  await setReportsDir(ctx.pool, runId, dir);
+  const after = await requireRun(ctx, runId);
+  await transitionRun(ctx.pool, runId, ['reporting'], 'done', summaryMessage(after));
+  return files;
+}
+
+function summaryMessage(run: RunRow): string {
+  const parts = [`${run.rows_loaded} rows loaded`, `${run.rows_rejected} rejected`];
+  if (Number(run.rows_replaced) > 0) parts.push(`${run.rows_replaced} older rows replaced by the dedupe key`);
+  if (Number(run.rows_rejected) > 0) parts.push(`see copyfleet.rejects where run_id = ${run.run_id}`);
+  return parts.join(', ');
+}
+
+async function requireRun(ctx: Context, runId: string): Promise<RunRow> {
+  const run = await getRun(ctx.pool, runId);
+  if (!run) throw new Error(`run ${runId} does not exist`);
+  return run;
+}

@@ -1,0 +1,127 @@
+/**
+ * The splitter: turn a load request into a run in PostgreSQL and chunk jobs in
+ * Redis. Running it again for the same file and table resumes the unfinished run
+ * instead of starting a second one (the ledger says what is left).
+ *
+ *   planning ──plan+chunks recorded──▶ running ──last chunk──▶ compacting ──▶ reporting ──▶ done
+ *        └──────────────── any unrecoverable error ─────────────────────────────────────▶ failed
+ */
+import { resolve } from 'node:path';
+import {
+  findResumableRun, insertChunks, insertRun, latestSpecFor, setChunksTotal, transitionRun, unloadedChunks,
+  type RunRow,
+} from '@copyfleet/db';
+import type { LoadSpec } from '@copyfleet/loader';
+import { planChunks, sampleRecords } from '@copyfleet/plan';
+import { createTableSql, type TableSpec } from '@copyfleet/schema';
+import { openSource } from '@copyfleet/source';
+import type { Context } from './context.js';
+import type { LoadRequest } from './request.js';
+import { buildTableSpec, reconcileWithExisting, targetName } from './table-spec.js';
+
+export interface StartedRun {
+  runId: string;
+  resumed: boolean;
+  chunks: number;
+  bytes: number;
+  table: string;
+}
+
+export async function startRun(ctx: Context, req: LoadRequest): Promise<StartedRun> {
+  const source = openSource(resolve(req.file));
+  const { size, version } = await source.stat();
+  const target = targetName(req, source.name, ctx.config.defaultSchema);
+  const targetText = `${target.schema}.${target.table}`;
+
+  const active = await findResumableRun(ctx.pool, source.uri, version, targetText);
+  if (active) return resume(ctx, active);
+
+  const plan = await planChunks(source, { chunkBytes: ctx.config.chunkBytes });
+  const previous = (await latestSpecFor(ctx.pool, targetText)) as LoadSpec | null;
+  let table: TableSpec;
+  if (plan.chunks.length === 0 && plan.header === null && previous === null) {
+    // Nothing to infer from: an empty file. Record the run so it is visible, and finish it.
+    const runId = await insertRun(ctx.pool, { source: source.uri, version, table: targetText, spec: {}, bytesTotal: size, traceParent: null });
+    await transitionRun(ctx.pool, runId, ['planning'], 'done', 'the file is empty: nothing to load');
+    return { runId, resumed: false, chunks: 0, bytes: size, table: targetText };
+  }
+  const sample = await sampleRecords(source, plan);
+  table = reconcileWithExisting(buildTableSpec(req, target, plan, sample), previous?.table ?? null);
+  const spec: LoadSpec = {
+    format: plan.format,
+    dialect: plan.dialect,
+    table,
+    firstDataLine: 1 + (await countLines(source, plan.dataStart)),
+    maxRecordBytes: ctx.config.maxRecordBytes,
+  };
+
+  let runId: string;
+  try {
+    runId = await insertRun(ctx.pool, { source: source.uri, version, table: targetText, spec, bytesTotal: size, traceParent: null });
+  } catch (err) {
+    // Another splitter started the same run a moment ago: join it.
+    if ((err as { code?: string }).code === '23505') {
+      const raced = await findResumableRun(ctx.pool, source.uri, version, targetText);
+      if (raced) return resume(ctx, raced);
+    }
+    throw err;
+  }
+  for (const stmt of createTableSql(table)) await ctx.pool.query(stmt);
+  await insertChunks(ctx.pool, runId, plan.chunks);
+  await setChunksTotal(ctx.pool, runId, plan.chunks.length);
+  await transitionRun(ctx.pool, runId, ['planning'], 'running');
+  if (plan.chunks.length === 0) await ctx.queues.addRunJob('compact', { runId });
+  else await ctx.queues.addChunks(plan.chunks.map((c) => ({ runId, chunkNo: c.chunkNo, start: c.start, end: c.end })));
+  return { runId, resumed: false, chunks: plan.chunks.length, bytes: size, table: targetText };
+}
+
+/** Continue an unfinished run from where the ledger says it is. */
+async function resume(ctx: Context, run: RunRow): Promise<StartedRun> {
+  const runId = run.run_id;
+  if (run.status === 'planning') {
+    // The splitter died while planning: nothing was enqueued yet. Start it over.
+    await ctx.pool.query('DELETE FROM copyfleet.runs WHERE run_id = $1', [runId]);
+    throw new ResumeAgain();
+  }
+  if (run.status === 'failed') {
+    await transitionRun(ctx.pool, runId, ['failed'], 'running', null);
+    await ctx.pool.query('UPDATE copyfleet.chunks SET last_error = NULL WHERE run_id = $1 AND loaded_at IS NULL', [runId]);
+  }
+  if (run.status === 'running' || run.status === 'failed') await enqueueMissing(ctx, runId);
+  if (run.status === 'compacting') await ctx.queues.addRunJob('compact', { runId });
+  if (run.status === 'reporting') await ctx.queues.addRunJob('report', { runId });
+  return { runId, resumed: true, chunks: run.chunks_total, bytes: Number(run.bytes_total), table: run.target_table };
+}
+
+class ResumeAgain extends Error {}
+
+/** startRun, retrying once when an interrupted planning run had to be discarded. */
+export async function startOrResumeRun(ctx: Context, req: LoadRequest): Promise<StartedRun> {
+  try {
+    return await startRun(ctx, req);
+  } catch (err) {
+    if (err instanceof ResumeAgain) return startRun(ctx, req);
+    throw err;
+  }
+}
+
+/** Queue every chunk the ledger does not have; if none is missing, queue compaction. */
+export async function enqueueMissing(ctx: Context, runId: string): Promise<number> {
+  const missing = await unloadedChunks(ctx.pool, runId);
+  if (missing.length === 0) {
+    await ctx.queues.addRunJob('compact', { runId });
+    return 0;
+  }
+  for (const c of missing) {
+    await ctx.queues.requeueChunk({ runId, chunkNo: c.chunk_no, start: Number(c.byte_start), end: Number(c.byte_end) });
+  }
+  return missing.length;
+}
+
+async function countLines(source: { read(start: number, len: number): Promise<Buffer> }, upTo: number): Promise<number> {
+  if (upTo === 0) return 0;
+  const buf = await source.read(0, upTo);
+  let n = 0;
+  for (let i = buf.indexOf(0x0a); i >= 0; i = buf.indexOf(0x0a, i + 1)) n++;
+  return n;
+}

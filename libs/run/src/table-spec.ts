@@ -1,0 +1,71 @@
+/**
+ * Decides the target table for a load: inferred columns, the partition column, the
+ * dedupe key, and — when the table was loaded before — the earlier run's spec, so a
+ * reload keeps the same columns and types.
+ */
+import type { Plan, Sample } from '@copyfleet/plan';
+import { inferCsvColumns, inferJsonColumns, tableNameFor, toIdentifier, type Column, type TableSpec } from '@copyfleet/schema';
+import type { LoadRequest } from './request.js';
+
+export class LoadRequestError extends Error {
+  override readonly name = 'LoadRequestError';
+}
+
+/** `schema.table` from the request (or the file name), as safe identifiers. */
+export function targetName(req: LoadRequest, fileName: string, defaultSchema: string): { schema: string; table: string } {
+  if (!req.table) return { schema: defaultSchema, table: tableNameFor(fileName) };
+  const parts = req.table.split('.');
+  if (parts.length > 2) throw new LoadRequestError(`TABLE=${req.table}: give "name" or "schema.name"`);
+  const table = toIdentifier(parts.at(-1)!, 'data');
+  const schema = parts.length === 2 ? toIdentifier(parts[0]!, defaultSchema) : defaultSchema;
+  return { schema, table };
+}
+
+export function buildTableSpec(req: LoadRequest, target: { schema: string; table: string }, plan: Plan, sample: Sample): TableSpec {
+  const columns: Column[] = plan.format === 'csv' ? inferCsvColumns(plan.header, sample.csv) : inferJsonColumns(sample.json);
+  if (columns.length === 0) throw new LoadRequestError('no columns found: the file has no header and no records');
+  const names = columns.map((c) => c.name);
+
+  let partition: TableSpec['partition'] = null;
+  if (req.partition !== 'none') {
+    const time = columns.find((c) => c.type === 'date' || c.type === 'timestamp' || c.type === 'timestamptz');
+    if (time) partition = { column: time.name, interval: req.partition ?? 'month' };
+  }
+
+  let key: string[] | null = null;
+  if (req.key && req.key.length > 0) {
+    key = req.key.map((k) => {
+      const name = names.includes(k) ? k : toIdentifier(k, k);
+      if (!names.includes(name)) throw new LoadRequestError(`KEY column "${k}" is not a column of ${target.table}; columns are: ${names.join(', ')}`);
+      return name;
+    });
+  }
+  return { ...target, columns, partition, key };
+}
+
+/**
+ * When the table was created by an earlier run, keep its columns and partitioning;
+ * the new file must have the same column names.
+ */
+export function reconcileWithExisting(fresh: TableSpec, previous: TableSpec | null): TableSpec {
+  if (previous === null) return fresh;
+  const prevNames = previous.columns.map((c) => c.name).join(',');
+  const newNames = fresh.columns.map((c) => c.name).join(',');
+  if (prevNames !== newNames) {
+    throw new LoadRequestError(
+      `${fresh.schema}.${fresh.table} already exists with columns (${prevNames}) but this file has (${newNames}): load into another TABLE= or drop the table`,
+    );
+  }
+  const sameKey = JSON.stringify(previous.key ?? null) === JSON.stringify(fresh.key ?? null);
+  if (!sameKey && (previous.key !== null) !== (fresh.key !== null)) {
+    throw new LoadRequestError(
+      `${fresh.schema}.${fresh.table} was loaded ${previous.key ? `with KEY=${previous.key.join(',')}` : 'without a KEY'}: use the same KEY, or load into another table`,
+    );
+  }
+  // Same columns: keep the earlier types and partitioning, take this file's column positions.
+  return {
+    ...previous,
+    key: fresh.key,
+    columns: previous.columns.map((c, i) => ({ ...c, source: fresh.columns[i]!.source })),
+  };
+}

@@ -1,0 +1,8 @@
+export * from './types.js';
+export { quoteIdent, qualified, toIdentifier, fitIdentifier, uniqueNames, tableNameFor } from './ident.js';
+export { encoderFor, escapeCopyText, NULL_TOKEN, REASONS, type Encoder } from './encode.js';
+export { parseTemporal, type Temporal } from './temporal.js';
+export { partitionKey, partitionBounds, partitionTableName, defaultPartitionName, type PartitionBounds } from './partition.js';
+export { createTableSql, createPartitionSql, copyColumnsSql } from './ddl.js';
+export { inferCsvColumns, inferJsonColumns, isPlainObject } from './infer.js';
+export { RowEncoder, type EncodedRow } from './row-encoder.js';

@@ -1,0 +1,61 @@
+/**
+ * Dates and timestamps in ISO 8601 / PostgreSQL style, parsed once with a regex and
+ * checked against the calendar (2023-13-45 and 2023-02-29 are refused here, so they
+ * become rejects with a reason instead of failing a COPY).
+ */
+export interface Temporal {
+  y: number;
+  m: number;
+  d: number;
+  hh: number;
+  mi: number;
+  ss: number;
+  /** Offset from UTC in minutes, or null for a naive value. */
+  offset: number | null;
+  hasTime: boolean;
+}
+
+const RE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d{1,9})?)?\s?(Z|z|[+-]\d{2}(?::?\d{2})?)?)?$/;
+
+export function parseTemporal(s: string): Temporal | null {
+  if (s.length < 10 || s.length > 40) return null;
+  const m = RE.exec(s);
+  if (m === null) return null;
+  const y = +m[1]!;
+  const mo = +m[2]!;
+  const d = +m[3]!;
+  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) return null;
+  const hasTime = m[4] !== undefined;
+  const hh = hasTime ? +m[4]! : 0;
+  const mi = hasTime ? +m[5]! : 0;
+  const ss = m[6] !== undefined ? +m[6] : 0;
+  if (hh > 24 || mi > 59 || ss > 60 || (hh === 24 && (mi > 0 || ss > 0))) return null;
+  let offset: number | null = null;
+  const z = m[7];
+  if (z !== undefined) {
+    if (z === 'Z' || z === 'z') offset = 0;
+    else {
+      const digits = z.slice(1).replace(':', '');
+      const oh = +digits.slice(0, 2);
+      const om = digits.length > 2 ? +digits.slice(2, 4) : 0;
+      if (oh > 15 || om > 59) return null;
+      offset = (z[0] === '-' ? -1 : 1) * (oh * 60 + om);
+    }
+  }
+  return { y, m: mo, d, hh, mi, ss, offset, hasTime };
+}
+
+export function daysInMonth(y: number, m: number): number {
+  if (m === 2) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
+  return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
+}
+
+/** The calendar date (in UTC when the value has an offset) as [y, m, d]. */
+export function utcDate(t: Temporal): [number, number, number] {
+  if (t.offset === null || t.offset === 0) {
+    if (t.hh < 24) return [t.y, t.m, t.d];
+  }
+  const ms = Date.UTC(t.y, t.m - 1, t.d, t.hh, t.mi, Math.min(t.ss, 59)) - (t.offset ?? 0) * 60_000;
+  const dt = new Date(ms);
+  return [dt.getUTCFullYear(), dt.getUTCMonth() + 1, dt.getUTCDate()];
+}

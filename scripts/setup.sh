@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# `make setup`: everything copyfleet needs, idempotent and fast when all is there.
+#   1. npm dependencies (npm ci when node_modules is missing or older than package-lock.json)
+#   2. the TypeScript build (tsc -b, incremental)
+#   3. PostgreSQL and Redis (scripts/services.sh up: configured ones, or private local instances)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if (( major < 20 )); then
+  echo "copyfleet needs Node.js 20 or newer (found: $(node --version 2>/dev/null || echo none)). Install it from your distribution or nodejs.org." >&2
+  exit 1
+fi
+
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  echo "setup: installing npm dependencies"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+npx --no-install tsc -b
+chmod +x apps/cli/dist/main.js
+
+bash scripts/services.sh up

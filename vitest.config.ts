@@ -1,0 +1,22 @@
+// One config for the whole repo. Tests live beside the code they prove (libs/*/src/*.test.ts)
+// and end-to-end suites under test/. They talk to the real PostgreSQL and Redis that
+// `make setup` provides (URLs from the environment or .env), never to mocks.
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    // Import workspace libs from source so tests need no rebuild of the lib under test.
+    alias: [{ find: /^@copyfleet\/([a-z-]+)$/, replacement: `${root}libs/$1/src/index.ts` }],
+  },
+  test: {
+    include: ['libs/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'test/**/*.test.ts'],
+    // End-to-end tests start real processes and share one PostgreSQL/Redis: keep files sequential
+    // so timings stay honest on a 2-core machine.
+    fileParallelism: false,
+    testTimeout: 120_000,
+    hookTimeout: 60_000,
+  },
+});
