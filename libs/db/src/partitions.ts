@@ -2,13 +2,18 @@
  * Creates range partitions before rows need them, race-free across workers:
  * creation is serialised per table by a transaction-scoped advisory lock and is
  * idempotent (IF NOT EXISTS). It runs outside the chunk's load transaction, so a
- * worker never holds its own COPY's locks while waiting for DDL.
+ * worker never holds its own COPY's locks while waiting for DDL. A partition that
+ * cannot be created (a bound PostgreSQL refuses) does not fail the chunk: its rows go
+ * to the DEFAULT partition, which is what it is for.
  */
 import { createPartitionSql, type TableSpec } from '@copyfleet/schema';
 import type pg from 'pg';
 
 export class PartitionCache {
   private readonly known = new Set<string>();
+
+  /** Called with a partition key that could not be created (its rows go to DEFAULT). */
+  constructor(private readonly onSkip?: (key: string, err: Error) => void) {}
 
   /** Make sure a partition exists for every key; keys already seen by this process are skipped. */
   async ensure(pool: pg.Pool, spec: TableSpec, keys: Iterable<string>): Promise<number> {
@@ -19,7 +24,16 @@ export class PartitionCache {
     try {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`copyfleet.partition:${target}`]);
-      for (const key of missing) await client.query(createPartitionSql(spec, key));
+      for (const key of missing) {
+        await client.query('SAVEPOINT cf_partition');
+        try {
+          await client.query(createPartitionSql(spec, key));
+          await client.query('RELEASE SAVEPOINT cf_partition');
+        } catch (err) {
+          await client.query('ROLLBACK TO SAVEPOINT cf_partition');
+          this.onSkip?.(key, err as Error);
+        }
+      }
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);

@@ -18,6 +18,7 @@ import { copyColumnsSql, qualified, RowEncoder } from '@copyfleet/schema';
 import type { Source } from '@copyfleet/source';
 import type pg from 'pg';
 import { PermanentChunkError } from './errors.js';
+import { failpoint } from './failpoint.js';
 import type { LoadSpec } from './load-spec.js';
 import { RowSpool } from './row-spool.js';
 
@@ -78,7 +79,9 @@ export async function loadChunk(deps: LoadDeps, run: ChunkRun, task: ChunkTask):
     rejects.sort((a, b) => a.offset - b.offset);
     await insertRejects(client, task.runId, task.chunkNo, rejects);
     await markLoaded(client, task.runId, task.chunkNo, { loaded: outcome.loaded, rejected: rejects.length, lines });
+    await failpoint('before-commit');
     await client.query('COMMIT');
+    await failpoint('after-commit');
     return { loaded: true, rowsLoaded: outcome.loaded, rowsRejected: rejects.length, lines, partitionsCreated };
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);

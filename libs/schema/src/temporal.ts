@@ -24,7 +24,8 @@ export function parseTemporal(s: string): Temporal | null {
   const y = +m[1]!;
   const mo = +m[2]!;
   const d = +m[3]!;
-  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) return null;
+  // Year 0 does not exist in PostgreSQL's (proleptic Gregorian, AD/BC) calendar.
+  if (y === 0 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) return null;
   const hasTime = m[4] !== undefined;
   const hh = hasTime ? +m[4]! : 0;
   const mi = hasTime ? +m[5]! : 0;

@@ -1,0 +1,110 @@
+// Exactly once at the chunk level, against the real PostgreSQL: loading the same chunk
+// twice (one after the other, or at the same time) leaves one copy of its rows; rows
+// the encoder or PostgreSQL refuses become rejects with their offsets; loaded + rejected
+// equals the records in the chunk.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createPool, insertChunks, insertRun, migrate, PartitionCache } from '@copyfleet/db';
+import { CSV_DIALECT } from '@copyfleet/parse';
+import { createTableSql, type TableSpec } from '@copyfleet/schema';
+import { LocalFileSource } from '@copyfleet/source';
+import { testServices, uniqueName } from '@copyfleet/testing';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadChunk, type ChunkRun } from './load-chunk.js';
+import type { LoadSpec } from './load-spec.js';
+
+let pool: pg.Pool;
+const dir = mkdtempSync(join(tmpdir(), 'cf-load-'));
+
+beforeAll(async () => {
+  pool = createPool(testServices().databaseUrl, { max: 6, applicationName: 'copyfleet-test' });
+  await migrate(pool);
+});
+afterAll(async () => {
+  await pool.end();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function setup(csv: string): Promise<{ run: ChunkRun; runId: string; table: string; size: number }> {
+  const table = uniqueName('t');
+  const path = join(dir, `${table}.csv`);
+  writeFileSync(path, csv);
+  const spec: TableSpec = {
+    schema: 'public',
+    table,
+    columns: [
+      { name: 'id', type: 'bigint', source: { kind: 'field', index: 0 } },
+      { name: 'day', type: 'date', source: { kind: 'field', index: 1 } },
+      { name: 'amount', type: 'double precision', source: { kind: 'field', index: 2 } },
+    ],
+    partition: { column: 'day', interval: 'month' },
+    key: null,
+  };
+  for (const stmt of createTableSql(spec)) await pool.query(stmt);
+  const load: LoadSpec = { format: 'csv', dialect: CSV_DIALECT, table: spec, firstDataLine: 1, maxRecordBytes: 1 << 20 };
+  const source = new LocalFileSource(path);
+  const { size, version } = await source.stat();
+  const runId = await insertRun(pool, { source: path, version, table: `public.${table}`, spec: load, bytesTotal: size, traceParent: null });
+  await insertChunks(pool, runId, [{ chunkNo: 0, start: 0, end: size }]);
+  return { run: { spec: load, source, sourceVersion: version }, runId, table, size };
+}
+
+const deps = () => ({ pool, partitions: new PartitionCache() });
+
+describe('loadChunk', () => {
+  it('loads a chunk once; a second attempt is a no-op', async () => {
+    const { run, runId, table, size } = await setup('1,2024-01-05,1.5\n2,2024-02-29,2.25\n3,2024-03-01,3\n');
+    const first = await loadChunk(deps(), run, { runId, chunkNo: 0, start: 0, end: size });
+    const second = await loadChunk(deps(), run, { runId, chunkNo: 0, start: 0, end: size });
+    expect(first).toMatchObject({ loaded: true, rowsLoaded: 3, rowsRejected: 0, partitionsCreated: 3 });
+    expect(second.loaded).toBe(false);
+    const { rows } = await pool.query(`SELECT count(*)::int AS n, sum(amount)::numeric::text AS s FROM ${table}`);
+    expect(rows[0]).toEqual({ n: 3, s: '6.75' });
+    const ledger = await pool.query('SELECT rows_loaded::int, attempts, loaded_at IS NOT NULL AS done FROM copyfleet.chunks WHERE run_id = $1', [runId]);
+    expect(ledger.rows[0]).toEqual({ rows_loaded: 3, attempts: 2, done: true });
+  });
+
+  it('two attempts at the same time still leave one copy', async () => {
+    const lines = Array.from({ length: 5000 }, (_, i) => `${i},2024-0${1 + (i % 9)}-1${i % 10},${i}.5`).join('\n');
+    const { run, runId, table, size } = await setup(`${lines}\n`);
+    const task = { runId, chunkNo: 0, start: 0, end: size };
+    const results = await Promise.all([loadChunk(deps(), run, task), loadChunk(deps(), run, task), loadChunk(deps(), run, task)]);
+    expect(results.filter((r) => r.loaded)).toHaveLength(1);
+    const { rows } = await pool.query(`SELECT count(*)::int AS n, count(DISTINCT id)::int AS d FROM ${table}`);
+    expect(rows[0]).toEqual({ n: 5000, d: 5000 });
+  });
+
+  it('rejects bad rows with their offset and line, and loads the rest', async () => {
+    const csv = [
+      '1,2024-01-05,1', // ok
+      '2,2023-13-45,2', // invalid date: refused by the encoder
+      '3,2024-01-07', // too few fields
+      '4,2024-01-08,1e400', // a number to JS, out of range for PostgreSQL's double: isolated inside COPY
+      '5,2024-01-09,5', // ok
+      'x,2024-01-10,6', // not an integer
+    ].join('\n');
+    const { run, runId, table, size } = await setup(`${csv}\n`);
+    const result = await loadChunk(deps(), run, { runId, chunkNo: 0, start: 0, end: size });
+    expect(result).toMatchObject({ loaded: true, rowsLoaded: 2, rowsRejected: 4 });
+    const { rows } = await pool.query(`SELECT array_agg(id ORDER BY id)::text AS ids FROM ${table}`);
+    expect(rows[0].ids).toBe('{1,5}');
+    const rejects = await pool.query(
+      'SELECT byte_offset::int, chunk_line::int, reason, raw FROM copyfleet.rejects WHERE run_id = $1 ORDER BY byte_offset',
+      [runId],
+    );
+    const offsets = csv.split('\n').reduce<number[]>((acc, line, i) => [...acc, i === 0 ? 0 : acc[i - 1]! + csv.split('\n')[i - 1]!.length + 1], []);
+    expect(rejects.rows.map((r) => [r.byte_offset, r.chunk_line])).toEqual([
+      [offsets[1], 2],
+      [offsets[2], 3],
+      [offsets[3], 4],
+      [offsets[5], 6],
+    ]);
+    expect(rejects.rows[0].reason).toMatch(/column day: not a valid date/);
+    expect(rejects.rows[1].reason).toMatch(/expected 3 fields, found 2/);
+    expect(rejects.rows[2].reason).toMatch(/refused by PostgreSQL: .*out of range/);
+    expect(rejects.rows[3].reason).toMatch(/column id: not an integer/);
+    expect(rejects.rows[0].raw).toBe('2,2023-13-45,2');
+  });
+});

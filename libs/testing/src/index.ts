@@ -1,0 +1,4 @@
+export { rng, pick } from './random.js';
+export { writeTripsCsv, writeChatJsonl, type Totals, type CsvOptions, type JsonlOptions } from './generate.js';
+export { testServices, uniqueName, REPO_ROOT } from './env.js';
+export { runCli, startCli, CLI, type CliResult } from './cli.js';
