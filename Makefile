@@ -12,14 +12,14 @@ setup: ## install dependencies, build, and start PostgreSQL + Redis unless confi
 	@bash scripts/setup.sh
 
 build: ## compile the TypeScript workspaces
-	@npx --no-install tsc -b
+	@node_modules/.bin/tsc -b
 
 load: setup ## load FILE into PostgreSQL (TABLE, WORKERS, CHUNK, KEY, PARTITION optional)
 	@test -n "$(FILE)" || { echo "usage: make load FILE=path/to/file.csv [TABLE=name] [WORKERS=n] [CHUNK=64MiB] [KEY=col,...] [PARTITION=day|week|month|year|none]" >&2; exit 2; }
 	@$(CLI) load "$(FILE)" $(if $(TABLE),--table "$(TABLE)") $(if $(KEY),--key "$(KEY)") $(if $(PARTITION),--partition "$(PARTITION)")
 
 test: setup ## run the test suite against the real PostgreSQL and Redis
-	@npx --no-install vitest run
+	@node_modules/.bin/vitest run
 
 down: ## stop the local PostgreSQL and Redis started by setup
 	@bash scripts/services.sh down
@@ -28,4 +28,4 @@ status: ## show whether PostgreSQL and Redis are up
 	@bash scripts/services.sh status
 
 clean: ## remove build output (keeps .data and reports)
-	@npx --no-install tsc -b --clean
+	@node_modules/.bin/tsc -b --clean

@@ -17,7 +17,7 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-npx --no-install tsc -b
+node_modules/.bin/tsc -b
 chmod +x apps/cli/dist/main.js
 
 bash scripts/services.sh up

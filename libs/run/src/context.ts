@@ -12,7 +12,7 @@ export interface Context {
 }
 
 export async function openContext(config: Config, role: string): Promise<Context> {
-  const pool = createPool(config.databaseUrl, { max: config.pgPoolMax, applicationName: `copyfleet-${role}` });
+  const pool = createPool(config.databaseUrl, { max: config.pgPoolMax, applicationName: `copyfleet-${role}-${process.pid}` });
   await migrate(pool);
   const queues = new Queues(createRedis(config.redisUrl, { blocking: false }), {
     prefix: config.queuePrefix,
