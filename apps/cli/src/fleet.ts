@@ -43,12 +43,20 @@ export class Fleet {
     return this.procs.get(name)?.pid;
   }
 
-  /** SIGTERM everyone and wait for them to exit (they finish or release their job). */
-  async stop(): Promise<void> {
+  /** SIGTERM everyone once and wait for them to exit (they finish or release their job). */
+  stop(): Promise<void> {
+    this.stopped ??= this.stopAll();
+    return this.stopped;
+  }
+
+  private stopped: Promise<void> | undefined;
+
+  private async stopAll(): Promise<void> {
     this.stopping = true;
     const exits = [...this.procs.values()].map(
       (p) => new Promise<void>((resolve) => (p.exitCode !== null || p.signalCode !== null ? resolve() : p.once('exit', () => resolve()))),
     );
+    // A second SIGTERM would make a worker exit at once, abandoning its chunk to the stalled-job check.
     for (const p of this.procs.values()) p.kill('SIGTERM');
     await Promise.all(exits);
   }

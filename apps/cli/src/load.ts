@@ -14,15 +14,23 @@ import { ProgressLine } from './progress.js';
 export async function loadCommand(config: Config, req: LoadRequest): Promise<number> {
   const t0 = Date.now();
   const env = { ...process.env, ...configToEnv(config), LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
-  const started = await runSplitter(env, req);
-  if (started === null) return 1;
-  const ctx = await openContext(config, 'cli');
   const progress = new ProgressLine(t0);
   const fleet = new Fleet(env, (line) => progress.print(line));
+  // Workers start while the splitter plans: their start-up overlaps planning.
+  for (let i = 1; i <= config.workers; i++) fleet.start({ name: `worker-${i}`, args: ['worker'] });
+  fleet.start({ name: 'compactor', args: ['compactor'] });
+  fleet.start({ name: 'reporter', args: ['reporter'] });
+  const started = await runSplitter(env, req);
+  if (started === null) {
+    await fleet.stop();
+    return 1;
+  }
+  const ctx = await openContext(config, 'cli');
   const abort = new AbortController();
   const onSigint = (): void => {
     progress.print(`stopping… run ${started.runId} stays resumable: run the same command again to continue`);
     abort.abort();
+    void fleet.stop(); // Ctrl-C reached the workers too: do not restart them.
   };
   process.once('SIGINT', onSigint);
   process.once('SIGTERM', onSigint);
@@ -31,9 +39,6 @@ export async function loadCommand(config: Config, req: LoadRequest): Promise<num
       `copyfleet: run ${started.runId} ${started.resumed ? 'resumed' : 'started'}: ${req.file} → ${started.table}, ` +
         `${formatBytes(started.bytes)} in ${started.chunks} chunk(s), ${config.workers} worker(s)`,
     );
-    for (let i = 1; i <= config.workers; i++) fleet.start({ name: `worker-${i}`, args: ['worker'] });
-    fleet.start({ name: 'compactor', args: ['compactor'] });
-    fleet.start({ name: 'reporter', args: ['reporter'] });
     const run = await superviseRun(ctx, started.runId, { onProgress: (r, p) => progress.update(r, p), signal: abort.signal });
     progress.done();
     await fleet.stop();
