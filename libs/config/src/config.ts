@@ -78,6 +78,9 @@ const ENV_KEYS: Record<keyof Config, string> = {
 };
 
 const DEFAULTS: ConfigInput = {
+  // Unset URLs are '' (not undefined) so the schema's "is not set: run `make setup`" message applies.
+  databaseUrl: '',
+  redisUrl: '',
   chunkBytes: '64MiB',
   workers: Math.max(1, cpus().length),
   maxRecordBytes: '64MiB',

@@ -126,7 +126,7 @@ export class CsvReader {
         } else if (escape !== quote) {
           const j = scanQuotedWithEscape(buf, i, quote, escape);
           if (j < 0) {
-            i = len;
+            i = -1 - j; // resume here: an escape byte at the very end waits for its successor
             break;
           }
           inQ = false;
@@ -152,6 +152,7 @@ export class CsvReader {
           } else {
             const contentEnd = buf[len - 1] === CR ? len - 1 : len;
             this.emit(buf, pos, contentEnd, len, hadQ, false);
+            this.line += countLf(buf, pos, len); // quoted newlines of a last record without LF
           }
         } else if (final && this.skip) {
           this.finishSkip(buf, pos, len);
@@ -160,11 +161,13 @@ export class CsvReader {
           if (!this.skip) {
             this.skip = { offset: this.base + pos, line: this.line, raw: rawCopy(buf, pos, len), lines: 0 };
           }
-          this.skip.lines += countLf(buf, pos, len);
+          // Inside quotes, keep a trailing escape byte (i < len) to rescan it with the next byte.
+          const used = inQ ? i : len;
+          this.skip.lines += countLf(buf, pos, used);
           this.inQuote = inQ;
           this.hadQuote = hadQ;
           this.scanned = 0;
-          return len;
+          return used;
         }
         this.inQuote = final ? false : inQ;
         this.hadQuote = final ? false : hadQ;
@@ -305,12 +308,18 @@ function countLf(buf: Buffer, from: number, to: number): number {
   return n;
 }
 
-/** Inside quotes with a distinct escape byte: index of the closing quote, or -1. */
+/**
+ * Inside quotes with a distinct escape byte: index of the closing quote, or, when there
+ * is none yet, -1 - k where k is where to resume scanning once more bytes arrive (the
+ * end, or an escape byte that is the last byte: what it escapes is in the next push).
+ */
 function scanQuotedWithEscape(buf: Buffer, from: number, quote: number, escape: number): number {
   for (let j = from; j < buf.length; j++) {
     const c = buf[j];
-    if (c === escape && j + 1 < buf.length) j++;
-    else if (c === quote) return j;
+    if (c === escape) {
+      if (j + 1 === buf.length) return -1 - j;
+      j++;
+    } else if (c === quote) return j;
   }
-  return -1;
+  return -1 - buf.length;
 }

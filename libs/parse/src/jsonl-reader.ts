@@ -98,7 +98,8 @@ export class JsonlReader {
     let end = nl;
     if (end > pos && buf[end - 1] === CR) end--;
     const line = this.line++;
-    if (end - pos > this.opts.maxRecordBytes) {
+    // Measure with the CR, as push() does for a line still waiting for its LF.
+    if (nl - pos > this.opts.maxRecordBytes) {
       this.handler.bad(`record is longer than ${this.opts.maxRecordBytes} bytes`, this.base + pos, line, rawCopy(buf, pos, end));
       return;
     }

@@ -15,6 +15,8 @@ export type Encoder = (value: unknown) => string | undefined;
 const INT_RE = /^[+-]?\d{1,19}$/;
 const NUM_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,4})?$/;
 const SPECIAL_RE = /[\\\n\r\t]/;
+/** `\u0000` in JSON.stringify output that is an escape, not an escaped backslash + "u0000". */
+const JSON_NUL_RE = /(?:^|[^\\])(?:\\\\)*\\u0000/;
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
 
@@ -110,7 +112,7 @@ const encoders: Record<ColumnType, Encoder> = {
   },
   jsonb(v) {
     const s = JSON.stringify(v);
-    if (s === undefined || s.includes('\\u0000')) return undefined;
+    if (s === undefined || JSON_NUL_RE.test(s)) return undefined;
     return escapeCopyText(s);
   },
 };

@@ -4,7 +4,7 @@
  * runs with TimeZone=UTC so bounds of timestamptz partitions mean UTC midnights.
  */
 import { fitIdentifier } from './ident.js';
-import { parseTemporal, utcDate } from './temporal.js';
+import { parseTemporal, utcDate, utcMs } from './temporal.js';
 import type { PartitionInterval } from './types.js';
 
 export interface PartitionBounds {
@@ -31,7 +31,7 @@ export function partitionKey(value: string, interval: PartitionInterval): string
     case 'day':
       return `${pad(y, 4)}_${pad(m)}_${pad(d)}`;
     case 'week': {
-      const monday = mondayOf(Date.UTC(y, m - 1, d));
+      const monday = mondayOf(utcMs(y, m - 1, d));
       return `w${iso(monday).replace(/-/g, '_')}`;
     }
   }
@@ -44,26 +44,21 @@ export function partitionBounds(key: string, interval: PartitionInterval): Parti
   let to: Date;
   switch (interval) {
     case 'year':
-      from = new Date(Date.UTC(y, 0, 1));
-      to = new Date(Date.UTC(y + 1, 0, 1));
+      from = new Date(utcMs(y, 0, 1));
+      to = new Date(utcMs(y + 1, 0, 1));
       break;
     case 'month':
-      from = new Date(Date.UTC(y, m - 1, 1));
-      to = new Date(Date.UTC(y, m, 1));
+      from = new Date(utcMs(y, m - 1, 1));
+      to = new Date(utcMs(y, m, 1));
       break;
     case 'day':
-      from = new Date(Date.UTC(y, m - 1, d));
-      to = new Date(Date.UTC(y, m - 1, d + 1));
+      from = new Date(utcMs(y, m - 1, d));
+      to = new Date(utcMs(y, m - 1, d + 1));
       break;
     case 'week':
-      from = new Date(Date.UTC(y, m - 1, d));
-      to = new Date(Date.UTC(y, m - 1, d + 7));
+      from = new Date(utcMs(y, m - 1, d));
+      to = new Date(utcMs(y, m - 1, d + 7));
       break;
-  }
-  // Years before 100 need setUTCFullYear: Date.UTC maps 0..99 to 1900..1999.
-  if (y < 100) {
-    from.setUTCFullYear(from.getUTCFullYear() - 1900);
-    to.setUTCFullYear(to.getUTCFullYear() - 1900);
   }
   return { key, from: iso(from), to: iso(to) };
 }

@@ -51,12 +51,20 @@ export function daysInMonth(y: number, m: number): number {
   return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
 }
 
+/** Date.UTC without its mapping of years 0..99 to 1900..1999; fields may overflow. */
+export function utcMs(y: number, m0: number, d: number, hh = 0, mi = 0, ss = 0): number {
+  const dt = new Date(0);
+  dt.setUTCFullYear(y, m0, d);
+  dt.setUTCHours(hh, mi, ss, 0);
+  return dt.getTime();
+}
+
 /** The calendar date (in UTC when the value has an offset) as [y, m, d]. */
 export function utcDate(t: Temporal): [number, number, number] {
   if (t.offset === null || t.offset === 0) {
     if (t.hh < 24) return [t.y, t.m, t.d];
   }
-  const ms = Date.UTC(t.y, t.m - 1, t.d, t.hh, t.mi, Math.min(t.ss, 59)) - (t.offset ?? 0) * 60_000;
+  const ms = utcMs(t.y, t.m - 1, t.d, t.hh, t.mi, Math.min(t.ss, 59)) - (t.offset ?? 0) * 60_000;
   const dt = new Date(ms);
   return [dt.getUTCFullYear(), dt.getUTCMonth() + 1, dt.getUTCDate()];
 }

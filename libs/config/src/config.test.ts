@@ -1,0 +1,122 @@
+// Configuration: explicit value > environment > .env in the working directory > default;
+// invalid values fail with the name of the variable to fix; secrets are never printed.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError, configToEnv, loadConfig } from './config.js';
+import { maskUrl } from './secrets.js';
+import { parseSize } from './size.js';
+
+const URLS = { DATABASE_URL: 'postgres://u:pw@localhost:5432/db', REDIS_URL: 'redis://localhost:6379' };
+
+// loadConfig reads .env from the working directory: run every test in an empty temp dir.
+let dir: string;
+let prevCwd: string;
+beforeEach(() => {
+  prevCwd = process.cwd();
+  dir = mkdtempSync(join(tmpdir(), 'cf-config-'));
+  process.chdir(dir);
+});
+afterEach(() => {
+  process.chdir(prevCwd);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function configError(env: Record<string, string>): string {
+  try {
+    loadConfig({}, env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected loadConfig to throw');
+}
+
+describe('loadConfig', () => {
+  it('prefers an explicit value, then the environment, then .env, then the default', () => {
+    writeFileSync(join(dir, '.env'), `${Object.entries(URLS).map(([k, v]) => `${k}=${v}`).join('\n')}\nWORKERS=3\nPGSCHEMA=from_file\nCHUNK=1MiB\n`);
+    const env = { WORKERS: '5', PGSCHEMA: '' };
+    expect(loadConfig({ workers: 7 }, env).workers).toBe(7);
+    expect(loadConfig({}, env).workers).toBe(5);
+    expect(loadConfig({}, {}).workers).toBe(3);
+    expect(loadConfig({}, env).defaultSchema).toBe('from_file'); // an empty variable counts as unset
+    expect(loadConfig({}, env).chunkBytes).toBe(1024 ** 2);
+    expect(loadConfig({}, env).pgPoolMax).toBe(2);
+    expect(loadConfig({}, env).databaseUrl).toBe(URLS.DATABASE_URL);
+  });
+
+  it('applies defaults and parses sizes and integers from strings', () => {
+    const cfg = loadConfig({}, { ...URLS, MAX_RECORD_BYTES: '1MB', CHUNK_ATTEMPTS: '3' });
+    expect(cfg).toMatchObject({ chunkBytes: 64 * 1024 ** 2, maxRecordBytes: 1_000_000, attempts: 3, queuePrefix: 'copyfleet', defaultSchema: 'public' });
+  });
+
+  it('round-trips through configToEnv', () => {
+    const cfg = loadConfig({ workers: 3, chunkBytes: '8MiB' }, URLS);
+    expect(loadConfig({}, configToEnv(cfg))).toEqual(cfg);
+  });
+
+  it('names the variable in the error', () => {
+    expect(configError({ ...URLS, CHUNK: 'abc' })).toMatch(/CHUNK: "abc" is not a size/);
+    expect(configError({ ...URLS, WORKERS: '0' })).toMatch(/WORKERS/);
+    expect(configError({ ...URLS, PG_POOL_MAX: 'two' })).toMatch(/PG_POOL_MAX/);
+    expect(configError({ ...URLS, QUEUE_PREFIX: 'a b' })).toMatch(/QUEUE_PREFIX/);
+    expect(configError({ ...URLS, MAX_RECORD_BYTES: '10' })).toMatch(/MAX_RECORD_BYTES/);
+  });
+
+  it('says how to get a database when DATABASE_URL is missing', () => {
+    const msg = configError({ REDIS_URL: URLS.REDIS_URL });
+    expect(msg).toMatch(/DATABASE_URL is not set/);
+    expect(msg).not.toMatch(/REDIS_URL/);
+  });
+
+  it('refuses CHUNK above 512MiB', () => {
+    expect(loadConfig({}, { ...URLS, CHUNK: '512MiB' }).chunkBytes).toBe(512 * 1024 ** 2);
+    expect(configError({ ...URLS, CHUNK: '513MiB' })).toMatch(/CHUNK is at most 512MiB/);
+    expect(() => loadConfig({ chunkBytes: 1024 ** 3 }, URLS)).toThrow(/CHUNK/);
+  });
+});
+
+describe('parseSize', () => {
+  it('reads plain bytes and binary and decimal units, case-insensitively', () => {
+    expect(parseSize('1048576')).toBe(1048576);
+    expect(parseSize('64MiB')).toBe(64 * 1024 ** 2);
+    expect(parseSize('64mib')).toBe(64 * 1024 ** 2);
+    expect(parseSize('1MB')).toBe(1_000_000);
+    expect(parseSize('512k')).toBe(512 * 1024);
+    expect(parseSize('2 KB')).toBe(2000);
+    expect(parseSize(' 1.5GiB ')).toBe(1.5 * 1024 ** 3);
+    expect(parseSize('10b')).toBe(10);
+    expect(parseSize(4096)).toBe(4096);
+  });
+
+  it('explains what a size looks like when it cannot read one', () => {
+    for (const bad of ['abc', '', '12 parsecs', '-1MB', '1,5MB', 'MB']) {
+      expect(() => parseSize(bad)).toThrow(/is not a size: write bytes/);
+    }
+  });
+});
+
+describe('maskUrl', () => {
+  it('hides the password and keeps the rest', () => {
+    expect(maskUrl('postgres://user:s3cret@db.example:5432/app')).toBe('postgres://user:***@db.example:5432/app');
+    expect(maskUrl('redis://:s3cret@localhost:6379')).toBe('redis://:***@localhost:6379');
+    expect(maskUrl('postgres://u:p%40ss@host/db')).not.toContain('p%40ss');
+  });
+
+  it('leaves URLs without a password alone', () => {
+    expect(maskUrl('postgres://user@host/db')).toBe('postgres://user@host/db');
+    expect(maskUrl('redis://localhost:6379')).toBe('redis://localhost:6379');
+  });
+
+  it('hides a password given as a query parameter', () => {
+    const masked = maskUrl('postgresql://host/db?user=u&password=s3cret&sslmode=require');
+    expect(masked).not.toContain('s3cret');
+    expect(masked).toContain('sslmode=require');
+  });
+
+  it('hides the password of strings that are not valid URLs', () => {
+    expect(maskUrl('postgres://u:s3cret@host:99999/db')).toBe('postgres://u:***@host:99999/db');
+    expect(maskUrl('postgres://u:s3/cret@host/db')).not.toContain('cret');
+  });
+});

@@ -1,0 +1,72 @@
+// parseTemporal: ISO 8601 / PostgreSQL date and time text, checked against the calendar;
+// utcDate: the calendar day a value falls on in UTC.
+import { describe, expect, it } from 'vitest';
+import { parseTemporal, utcDate } from './temporal.js';
+
+const offsetOf = (s: string) => parseTemporal(s)?.offset;
+const utcDay = (s: string) => utcDate(parseTemporal(s)!);
+
+describe('parseTemporal', () => {
+  it('parses dates and timestamps into their parts', () => {
+    expect(parseTemporal('2024-02-29')).toEqual({ y: 2024, m: 2, d: 29, hh: 0, mi: 0, ss: 0, offset: null, hasTime: false });
+    expect(parseTemporal('2024-02-29T23:59:58.123456789')).toMatchObject({ hh: 23, mi: 59, ss: 58, offset: null, hasTime: true });
+    expect(parseTemporal('2024-02-29 07:05')).toMatchObject({ hh: 7, mi: 5, ss: 0, hasTime: true });
+  });
+
+  it('reads UTC offsets in minutes', () => {
+    expect(offsetOf('2024-01-01T00:00:00+05:30')).toBe(330);
+    expect(offsetOf('2024-01-01T00:00:00-0800')).toBe(-480);
+    expect(offsetOf('2024-01-01T00:00:00-03')).toBe(-180);
+    expect(offsetOf('2024-01-01T00:00:00Z')).toBe(0);
+    expect(offsetOf('2024-01-01 00:00:00 +01:00')).toBe(60);
+    expect(offsetOf('2024-01-01T00:00:00')).toBeNull();
+  });
+
+  it('refuses offsets out of range', () => {
+    expect(parseTemporal('2024-01-01T00:00:00+16:00')).toBeNull();
+    expect(parseTemporal('2024-01-01T00:00:00+05:60')).toBeNull();
+  });
+
+  it('allows 24:00:00 but nothing past it', () => {
+    expect(parseTemporal('2024-01-01 24:00:00')).toMatchObject({ hh: 24, mi: 0, ss: 0 });
+    expect(parseTemporal('2024-01-01 24:00')).not.toBeNull();
+    expect(parseTemporal('2024-01-01 24:00:01')).toBeNull();
+    expect(parseTemporal('2024-01-01 24:01')).toBeNull();
+    expect(parseTemporal('2024-01-01 23:60')).toBeNull();
+  });
+
+  it('refuses dates that are not on the calendar', () => {
+    for (const s of ['2023-02-29', '2100-02-29', '2023-13-01', '2023-00-10', '2023-04-31', '2023-01-00', '0000-01-01']) {
+      expect([s, parseTemporal(s)]).toEqual([s, null]);
+    }
+    expect(parseTemporal('2000-02-29')).not.toBeNull();
+  });
+
+  it('refuses text that is not a date', () => {
+    for (const s of ['', '2024-01-01x', '24-01-01', '2024/01/01', '2024-01-01T', '2024-01-01 1:00', `2024-01-01T00:00:00.${'1'.repeat(40)}`]) {
+      expect([s, parseTemporal(s)]).toEqual([s, null]);
+    }
+  });
+});
+
+describe('utcDate', () => {
+  it('is the written date for naive values and UTC', () => {
+    expect(utcDay('2024-06-15 23:59:59')).toEqual([2024, 6, 15]);
+    expect(utcDay('2024-06-15T23:59:59Z')).toEqual([2024, 6, 15]);
+  });
+
+  it('moves across midnight (and month and year ends) with the offset', () => {
+    expect(utcDay('2024-06-15T23:30:00-02:00')).toEqual([2024, 6, 16]);
+    expect(utcDay('2024-06-15T01:00:00+05:30')).toEqual([2024, 6, 14]);
+    expect(utcDay('2024-12-31T22:00:00-0300')).toEqual([2025, 1, 1]);
+    expect(utcDay('2024-03-01T00:30:00+01:00')).toEqual([2024, 2, 29]);
+  });
+
+  it('puts 24:00:00 on the next day', () => {
+    expect(utcDay('2024-12-31 24:00:00')).toEqual([2025, 1, 1]);
+  });
+
+  it('keeps years before 100 when shifting by an offset', () => {
+    expect(utcDay('0050-06-15T23:00:00-02:00')).toEqual([50, 6, 16]);
+  });
+});
