@@ -2,7 +2,7 @@
 // real PostgreSQL and Redis. Every record lands exactly once (counts and column sums
 // checked in SQL against the generator's totals), partitions are monthly, the run
 // record says done, and the reports exist in all three formats.
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, uniqueName, writeChatJsonl, writeTripsCsv } from '@copyfleet/testing';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -48,9 +48,18 @@ describe('copyfleet load', () => {
     const inDefault = await one(t.pool, `SELECT count(*)::int AS n FROM ${table}_default`);
     expect(inDefault.n).toBe(0);
 
+    const reportDir = join(t.env.REPORTS_DIR!, runId);
     for (const report of ['rows_per_partition', 'rows_per_day', 'numeric_columns']) {
-      for (const ext of ['csv', 'json', 'arrow']) expect(existsSync(join(t.env.REPORTS_DIR!, runId, `${report}.${ext}`))).toBe(true);
+      for (const ext of ['csv', 'json', 'arrow']) expect(existsSync(join(reportDir, `${report}.${ext}`))).toBe(true);
     }
+    const read = (name: string) => JSON.parse(readFileSync(join(reportDir, `${name}.json`), 'utf8')) as Record<string, unknown>[];
+    const perPartition = read('rows_per_partition');
+    expect(perPartition.map((r) => r.partition)).toEqual(parts.rows.map((r) => r.relname).filter((n) => !n.endsWith('_default')));
+    expect(perPartition.reduce((n, r) => n + Number(r.rows), 0)).toBe(totals.rows);
+    expect(read('rows_per_day').reduce((n, r) => n + Number(r.rows), 0)).toBe(totals.rows);
+    const passengers = read('numeric_columns').find((r) => r.column_name === 'passengers')!;
+    expect(passengers).toMatchObject({ min: 1, max: 6, non_null: totals.rows });
+    expect(Number(passengers.avg)).toBeCloseTo(totals.intSum / totals.rows, 10);
   });
 
   it('loads nested JSONL: objects flattened to columns, arrays to jsonb', async () => {

@@ -25,7 +25,7 @@ export interface CopyOutcome {
 }
 
 /** SQLSTATE classes that mean "this row is bad", not "the database is in trouble". */
-function isRowError(err: unknown): boolean {
+export function isRowError(err: unknown): boolean {
   const code = (err as { code?: string }).code ?? '';
   return code.startsWith('22') || code.startsWith('23') || code === '42804' || code === 'XX001';
 }

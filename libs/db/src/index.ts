@@ -1,6 +1,6 @@
 export { createPool, type PoolOptions } from './pool.js';
 export { migrate, listMigrations } from './migrate.js';
-export { copyWithIsolation, type RowBatch, type CopyOutcome } from './copy.js';
+export { copyWithIsolation, isRowError, type RowBatch, type CopyOutcome } from './copy.js';
 export { PartitionCache } from './partitions.js';
 export type { Queryable } from './sql/queryable.js';
 export * from './sql/runs.js';

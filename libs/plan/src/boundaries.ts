@@ -91,3 +91,14 @@ function countByte(buf: Buffer, byte: number, from: number, to: number): number 
   for (let i = buf.indexOf(byte, from); i >= 0 && i < to; i = buf.indexOf(byte, i + 1)) n++;
   return n;
 }
+
+/** Physical lines in [start, end): LF bytes, plus one for a last line without a LF. */
+export async function countLines(source: Source, start: number, end: number): Promise<number> {
+  let n = 0;
+  let last = LF;
+  for await (const chunk of source.stream(start, end) as AsyncIterable<Buffer>) {
+    for (let i = chunk.indexOf(LF); i >= 0; i = chunk.indexOf(LF, i + 1)) n++;
+    if (chunk.length > 0) last = chunk[chunk.length - 1]!;
+  }
+  return end > start && last !== LF ? n + 1 : n;
+}

@@ -1,3 +1,3 @@
 export { planChunks, PlanError, type Plan, type PlanOptions, type ChunkRange } from './plan.js';
-export { resolveLineEdges, resolveQuotedEdges } from './boundaries.js';
+export { resolveLineEdges, resolveQuotedEdges, countLines } from './boundaries.js';
 export { sampleRecords, type Sample } from './sample.js';

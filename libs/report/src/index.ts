@@ -4,4 +4,4 @@ export {
   PgType, arrowType, assertReportName, toArrowTable, writeCsv, writeJson, writeReport,
   type QueryResultLike, type ReportFile, type ReportFormat, type ResultField,
 } from './writers.js';
-export { defaultReports } from './default-reports.js';
+export { defaultReports, type ReportPlan } from './default-reports.js';

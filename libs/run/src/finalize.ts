@@ -9,7 +9,9 @@
  *   report job:   run the reports, write the files, → done.
  */
 import { join } from 'node:path';
-import { compactTable } from '@copyfleet/compact';
+import { compactTable, relocateDefaultRows } from '@copyfleet/compact';
+import { countLines } from '@copyfleet/plan';
+import { openSource } from '@copyfleet/source';
 import { getRun, resolveRejectLines, setReportsDir, summarizeRun, transitionRun, type RunRow } from '@copyfleet/db';
 import type { LoadSpec } from '@copyfleet/loader';
 import { defaultReports, runReports, type ReportFile } from '@copyfleet/report';
@@ -26,10 +28,12 @@ export async function compactRun(ctx: Context, runId: string): Promise<CompactOu
   await transitionRun(ctx.pool, runId, ['running'], 'compacting');
 
   const spec = run.spec as LoadSpec;
+  await countMissingLines(ctx, run);
   await resolveRejectLines(ctx.pool, runId, spec.firstDataLine);
   await summarizeRun(ctx.pool, runId);
   const client = await ctx.pool.connect();
   try {
+    await relocateDefaultRows(client, spec.table);
     const { replaced } = await compactTable(client, spec.table, runId);
     await client.query('UPDATE copyfleet.runs SET rows_replaced = $2 WHERE run_id = $1', [runId, replaced]);
   } finally {
@@ -46,7 +50,15 @@ export async function reportRun(ctx: Context, runId: string): Promise<ReportFile
   if (run.status !== 'reporting') return [];
   const spec = run.spec as LoadSpec;
   const dir = join(ctx.config.reportsDir, String(runId));
-  const files = await runReports(ctx.pool, defaultReports(spec.table), dir);
+  const plan = defaultReports(spec.table);
+  const client = await ctx.pool.connect();
+  let files: ReportFile[];
+  try {
+    for (const stmt of plan.setup) await client.query(stmt);
+    files = await runReports(client, plan.queries, dir);
+  } finally {
+    client.release();
+  }
   await setReportsDir(ctx.pool, runId, dir);
   const after = await requireRun(ctx, runId);
   await transitionRun(ctx.pool, runId, ['reporting'], 'done', summaryMessage(after));
@@ -58,6 +70,24 @@ function summaryMessage(run: RunRow): string {
   if (Number(run.rows_replaced) > 0) parts.push(`${run.rows_replaced} older rows replaced by the dedupe key`);
   if (Number(run.rows_rejected) > 0) parts.push(`see copyfleet.rejects where run_id = ${run.run_id}`);
   return parts.join(', ');
+}
+
+/**
+ * Chunks streamed unparsed did not count their lines. Reject line numbers need the
+ * lines of every chunk before the last chunk with rejects: count those (LF bytes only).
+ */
+async function countMissingLines(ctx: Context, run: RunRow): Promise<void> {
+  const { rows } = await ctx.pool.query<{ chunk_no: number; byte_start: string; byte_end: string }>(
+    `SELECT chunk_no, byte_start, byte_end FROM copyfleet.chunks c
+      WHERE run_id = $1 AND lines IS NULL
+        AND chunk_no < (SELECT max(chunk_no) FROM copyfleet.rejects WHERE run_id = $1)`,
+    [run.run_id],
+  );
+  const source = openSource(run.source);
+  for (const c of rows) {
+    const lines = await countLines(source, Number(c.byte_start), Number(c.byte_end));
+    await ctx.pool.query('UPDATE copyfleet.chunks SET lines = $3 WHERE run_id = $1 AND chunk_no = $2', [run.run_id, c.chunk_no, lines]);
+  }
 }
 
 async function requireRun(ctx: Context, runId: string): Promise<RunRow> {

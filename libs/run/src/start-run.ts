@@ -14,6 +14,7 @@ import {
 import type { LoadSpec } from '@copyfleet/loader';
 import { planChunks, sampleRecords } from '@copyfleet/plan';
 import { createTableSql, type TableSpec } from '@copyfleet/schema';
+import { precreatePartitions } from './partitions.js';
 import { openSource } from '@copyfleet/source';
 import type { Context } from './context.js';
 import type { LoadRequest } from './request.js';
@@ -28,6 +29,8 @@ export interface StartedRun {
 }
 
 export async function startRun(ctx: Context, req: LoadRequest): Promise<StartedRun> {
+  // The run starts now, before planning: ingest time is measured from here.
+  const startedAt = new Date();
   const source = openSource(resolve(req.file));
   const { size, version } = await source.stat();
   const target = targetName(req, source.name, ctx.config.defaultSchema);
@@ -41,7 +44,7 @@ export async function startRun(ctx: Context, req: LoadRequest): Promise<StartedR
   let table: TableSpec;
   if (plan.chunks.length === 0 && plan.header === null && previous === null) {
     // Nothing to infer from: an empty file. Record the run so it is visible, and finish it.
-    const runId = await insertRun(ctx.pool, { source: source.uri, version, table: targetText, spec: {}, bytesTotal: size, traceParent: null });
+    const runId = await insertRun(ctx.pool, { source: source.uri, version, table: targetText, spec: {}, bytesTotal: size, traceParent: null, startedAt });
     await transitionRun(ctx.pool, runId, ['planning'], 'done', 'the file is empty: nothing to load');
     return { runId, resumed: false, chunks: 0, bytes: size, table: targetText };
   }
@@ -57,7 +60,7 @@ export async function startRun(ctx: Context, req: LoadRequest): Promise<StartedR
 
   let runId: string;
   try {
-    runId = await insertRun(ctx.pool, { source: source.uri, version, table: targetText, spec, bytesTotal: size, traceParent: null });
+    runId = await insertRun(ctx.pool, { source: source.uri, version, table: targetText, spec, bytesTotal: size, traceParent: null, startedAt });
   } catch (err) {
     // Another splitter started the same run a moment ago: join it.
     if ((err as { code?: string }).code === '23505') {
@@ -67,6 +70,7 @@ export async function startRun(ctx: Context, req: LoadRequest): Promise<StartedR
     throw err;
   }
   for (const stmt of createTableSql(table)) await ctx.pool.query(stmt);
+  await precreatePartitions(ctx, spec, sample);
   await insertChunks(ctx.pool, runId, plan.chunks);
   await setChunksTotal(ctx.pool, runId, plan.chunks.length);
   await transitionRun(ctx.pool, runId, ['planning'], 'running');

@@ -32,3 +32,38 @@ export function copyColumnsSql(spec: TableSpec): string {
   if (hasLineage(spec)) for (const c of LINEAGE_COLUMNS) names.push(quoteIdent(c.name));
   return names.join(', ');
 }
+
+/** A one-character SQL string literal for COPY options (E'\t' for a tab). */
+function charLiteral(byte: number): string {
+  if (byte === 0x09) return "E'\\t'";
+  const c = String.fromCharCode(byte);
+  return `'${c === "'" ? "''" : c}'`;
+}
+
+/**
+ * COPY … (FORMAT csv) for streaming a CSV byte range straight to PostgreSQL, when the
+ * file's fields are the table's columns in order. Empty strings in non-text columns
+ * load as NULL (FORCE_NULL), as the row encoder does.
+ */
+export function passThroughCopySql(spec: TableSpec, dialect: { delimiter: number; quote: number; escape: number | null; encoding: 'utf8' | 'latin1' }): string {
+  const nonText = spec.columns.filter((c) => c.type !== 'text').map((c) => quoteIdent(c.name));
+  const opts = [
+    'FORMAT csv',
+    `DELIMITER ${charLiteral(dialect.delimiter)}`,
+    `QUOTE ${charLiteral(dialect.quote)}`,
+    `ESCAPE ${charLiteral(dialect.escape ?? dialect.quote)}`,
+    `ENCODING '${dialect.encoding === 'latin1' ? 'LATIN1' : 'UTF8'}'`,
+  ];
+  if (nonText.length > 0) opts.push(`FORCE_NULL (${nonText.join(', ')})`);
+  return `COPY ${qualified(spec.schema, spec.table)} (${copyColumnsSql(spec)}) FROM STDIN WITH (${opts.join(', ')})`;
+}
+
+/** Whether a CSV file can be streamed to COPY unparsed: its fields are the columns, in order. */
+export function canPassThrough(spec: TableSpec, dialect: { quote: number | null }): boolean {
+  return (
+    dialect.quote !== null &&
+    !hasLineage(spec) &&
+    spec.columns.length >= 2 &&
+    spec.columns.every((c, i) => c.source.kind === 'field' && c.source.index === i)
+  );
+}

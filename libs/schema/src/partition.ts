@@ -76,3 +76,19 @@ function mondayOf(ms: number): Date {
   const dow = (dt.getUTCDay() + 6) % 7; // Monday = 0
   return new Date(ms - dow * 86_400_000);
 }
+
+/**
+ * Every partition key from `min` to `max` inclusive (keys sort in time order), or null
+ * when that would be more than `limit` partitions.
+ */
+export function partitionKeysBetween(min: string, max: string, interval: PartitionInterval, limit = 1000): string[] | null {
+  const keys: string[] = [];
+  for (let key = min; key <= max; ) {
+    keys.push(key);
+    if (keys.length > limit) return null;
+    const next = partitionKey(partitionBounds(key, interval).to, interval);
+    if (next === null || next <= key) break;
+    key = next;
+  }
+  return keys;
+}

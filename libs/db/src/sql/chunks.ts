@@ -51,7 +51,7 @@ export async function markLoaded(
   client: pg.PoolClient,
   runId: string | number,
   chunkNo: number,
-  counts: { loaded: number; rejected: number; lines: number },
+  counts: { loaded: number; rejected: number; lines: number | null },
 ): Promise<void> {
   await client.query(
     `UPDATE copyfleet.chunks

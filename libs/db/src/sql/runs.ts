@@ -53,12 +53,12 @@ export async function latestSpecFor(db: Queryable, table: string): Promise<unkno
 
 export async function insertRun(
   db: Queryable,
-  r: { source: string; version: string; table: string; spec: unknown; bytesTotal: number; traceParent: string | null },
+  r: { source: string; version: string; table: string; spec: unknown; bytesTotal: number; traceParent: string | null; startedAt?: Date },
 ): Promise<string> {
   const { rows } = await db.query<{ run_id: string }>(
-    `INSERT INTO copyfleet.runs (source, source_version, target_table, spec, bytes_total, trace_parent)
-     VALUES ($1, $2, $3, $4, $5, $6) RETURNING run_id`,
-    [r.source, r.version, r.table, JSON.stringify(r.spec), r.bytesTotal, r.traceParent],
+    `INSERT INTO copyfleet.runs (source, source_version, target_table, spec, bytes_total, trace_parent, started_at)
+     VALUES ($1, $2, $3, $4, $5, $6, coalesce($7, clock_timestamp())) RETURNING run_id`,
+    [r.source, r.version, r.table, JSON.stringify(r.spec), r.bytesTotal, r.traceParent, r.startedAt ?? null],
   );
   return rows[0]!.run_id;
 }

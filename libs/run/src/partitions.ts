@@ -1,0 +1,28 @@
+/**
+ * Partitions made by the splitter before any chunk is loaded, so that CSV chunks
+ * streamed unparsed to COPY find them: every key from the earliest to the latest time
+ * value seen in the sample (the head of the file and the start of chunks), or just
+ * the keys seen when that range is too wide. Rows outside go to DEFAULT, and the
+ * compactor moves them into their own partitions at the end.
+ */
+import { PartitionCache } from '@copyfleet/db';
+import type { LoadSpec } from '@copyfleet/loader';
+import type { Sample } from '@copyfleet/plan';
+import { partitionKeysBetween, RowEncoder } from '@copyfleet/schema';
+import type { Context } from './context.js';
+
+export async function precreatePartitions(ctx: Context, spec: LoadSpec, sample: Sample): Promise<number> {
+  const { table } = spec;
+  if (table.partition === null) return 0;
+  const encoder = new RowEncoder(table, 0);
+  const seen = new Set<string>();
+  const records = spec.format === 'csv' ? sample.csv : sample.json;
+  for (const rec of records) {
+    const row = spec.format === 'csv' ? encoder.encodeCsv(rec as never, 0) : encoder.encodeJson(rec, 0);
+    if (row?.partKey) seen.add(row.partKey);
+  }
+  if (seen.size === 0) return 0;
+  const sorted = [...seen].sort();
+  const keys = partitionKeysBetween(sorted[0]!, sorted.at(-1)!, table.partition.interval) ?? sorted;
+  return new PartitionCache().ensure(ctx.pool, table, keys);
+}
