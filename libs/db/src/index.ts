@@ -6,3 +6,5 @@ export type { Queryable } from './sql/queryable.js';
 export * from './sql/runs.js';
 export * from './sql/chunks.js';
 export * from './sql/rejects.js';
+export * from './sql/dead-letters.js';
+export { classifyDbError, errorCode, type DbFailure } from './errors.js';

@@ -13,6 +13,8 @@ export interface ChunkRow {
   attempts: number;
   last_error: string | null;
   loaded_at: Date | null;
+  /** Retries exhausted (dead letter); cleared when the chunk is given another chance. */
+  dead_at: Date | null;
 }
 
 export async function insertChunks(db: Queryable, runId: string | number, chunks: { chunkNo: number; start: number; end: number }[]): Promise<void> {
@@ -80,19 +82,27 @@ export interface RunProgress {
   bytesDone: number;
   rowsLoaded: number;
   rowsRejected: number;
-  /** Chunks with an error recorded and not loaded. */
+  /** Chunks with an error recorded and not loaded (dead ones included). */
   chunksFailing: number;
+  /** Chunks whose retries are exhausted (dead letters). */
+  chunksDead: number;
+  /** When the first chunk was started and the last one committed (throughput, ETA). */
+  firstStartedAt: Date | null;
+  lastLoadedAt: Date | null;
 }
 
 export async function runProgress(db: Queryable, runId: string | number): Promise<RunProgress> {
-  const { rows } = await db.query<Record<string, string>>(
+  const { rows } = await db.query<Record<string, string> & { first_started_at: Date | null; last_loaded_at: Date | null }>(
     `SELECT count(*) AS chunks_total,
             count(loaded_at) AS chunks_done,
             coalesce(sum(byte_end - byte_start), 0) AS bytes_total,
             coalesce(sum(byte_end - byte_start) FILTER (WHERE loaded_at IS NOT NULL), 0) AS bytes_done,
             coalesce(sum(rows_loaded), 0) AS rows_loaded,
             coalesce(sum(rows_rejected), 0) AS rows_rejected,
-            count(*) FILTER (WHERE loaded_at IS NULL AND last_error IS NOT NULL) AS chunks_failing
+            count(*) FILTER (WHERE loaded_at IS NULL AND last_error IS NOT NULL) AS chunks_failing,
+            count(*) FILTER (WHERE loaded_at IS NULL AND dead_at IS NOT NULL) AS chunks_dead,
+            min(started_at) AS first_started_at,
+            max(loaded_at) AS last_loaded_at
        FROM copyfleet.chunks WHERE run_id = $1`,
     [runId],
   );
@@ -105,5 +115,8 @@ export async function runProgress(db: Queryable, runId: string | number): Promis
     rowsLoaded: Number(r.rows_loaded),
     rowsRejected: Number(r.rows_rejected),
     chunksFailing: Number(r.chunks_failing),
+    chunksDead: Number(r.chunks_dead),
+    firstStartedAt: r.first_started_at,
+    lastLoadedAt: r.last_loaded_at,
   };
 }

@@ -16,6 +16,8 @@ export interface RunRow {
   rows_loaded: string;
   rows_rejected: string;
   rows_replaced: string;
+  /** Rows the target table held before this run's rows (set when it compacts); null before. */
+  rows_before: string | null;
   reports_dir: string | null;
   trace_parent: string | null;
   started_at: Date;
