@@ -1,5 +1,6 @@
 export { QUEUE, chunkJobId, runJobId, type ChunkJob, type RunJob, type QueueName } from './names.js';
 export { createRedis } from './connection.js';
-export { Queues, type QueueOptions } from './queues.js';
+export { Queues, type QueueOptions, type ChunkJobState } from './queues.js';
+export { cappedBackoff, BACKOFF_CAP_MS, BACKOFF_TYPE } from './backoff.js';
 export { createWorker, type WorkerOptions, type Job, type Worker } from './worker.js';
-export { UnrecoverableError } from 'bullmq';
+export { UnrecoverableError, WaitingError } from 'bullmq';

@@ -24,5 +24,7 @@ export interface RunJob {
   traceParent?: string | null;
 }
 
-export const chunkJobId = (runId: string, chunkNo: number): string => `run-${runId}-chunk-${chunkNo}`;
+/** Every chunk job id of a run starts with this. */
+export const chunkJobPrefix = (runId: string): string => `run-${runId}-chunk-`;
+export const chunkJobId = (runId: string, chunkNo: number): string => `${chunkJobPrefix(runId)}${chunkNo}`;
 export const runJobId = (name: QueueName, runId: string): string => `run-${runId}-${name}`;

@@ -1,18 +1,35 @@
 /**
  * Producers for the three queues, with the job options copyfleet relies on:
  * deterministic job ids (adding a chunk twice is a no-op while the job exists),
- * retries with capped exponential backoff and jitter, and finished jobs trimmed so
- * Redis does not grow with every run (bullmq#366).
+ * retries with capped exponential backoff and jitter (backoff.ts), and finished jobs
+ * trimmed so Redis does not grow with every run (bullmq#366).
  */
-import { Queue, type JobsOptions } from 'bullmq';
+import { Queue, type JobsOptions, type JobType } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { chunkJobId, QUEUE, runJobId, type ChunkJob, type QueueName, type RunJob } from './names.js';
+import { BACKOFF_TYPE } from './backoff.js';
+import { chunkJobId, chunkJobPrefix, QUEUE, runJobId, type ChunkJob, type QueueName, type RunJob } from './names.js';
 
 export interface QueueOptions {
   prefix: string;
   attempts: number;
   backoffMs: number;
+  /** Called after each batch of chunk jobs is queued (a failpoint: tests kill the splitter there). */
+  afterEnqueueBatch?: () => Promise<void>;
+  /** Connection errors of the producers (Redis restarting, unreachable); they retry by themselves. */
+  onError?: (err: Error) => void;
 }
+
+/** Where a chunk's job is in Redis; absent from the map when Redis has no job for it. */
+export type ChunkJobState = 'waiting' | 'delayed' | 'active' | 'failed' | 'completed';
+
+const STATE_LISTS: [ChunkJobState, JobType[]][] = [
+  ['completed', ['completed']],
+  ['failed', ['failed']],
+  ['waiting', ['waiting', 'prioritized']],
+  ['delayed', ['delayed']],
+  // Last: a job that moves from waiting to active while the lists are read is seen active.
+  ['active', ['active']],
+];
 
 export class Queues {
   readonly chunks: Queue<ChunkJob>;
@@ -28,9 +45,10 @@ export class Queues {
     this.chunks = new Queue<ChunkJob>(QUEUE.chunks, base);
     this.compact = new Queue<RunJob>(QUEUE.compact, base);
     this.report = new Queue<RunJob>(QUEUE.report, base);
+    for (const q of [this.chunks, this.compact, this.report]) q.on('error', (err) => opts.onError?.(err));
     this.jobOpts = {
       attempts: opts.attempts,
-      backoff: { type: 'exponential', delay: opts.backoffMs, jitter: 0.5 },
+      backoff: { type: BACKOFF_TYPE, delay: opts.backoffMs },
       removeOnComplete: { age: 24 * 3600, count: 10_000 },
       removeOnFail: { age: 7 * 24 * 3600 },
     };
@@ -46,19 +64,26 @@ export class Queues {
           opts: { ...this.jobOpts, jobId: chunkJobId(data.runId, data.chunkNo) },
         })),
       );
+      await this.opts.afterEnqueueBatch?.();
     }
   }
 
   /**
-   * Make sure a chunk the ledger lacks is queued: re-add it if its job is gone,
-   * retry it if it failed, leave it if it is waiting, delayed or running.
+   * Make sure a chunk the ledger lacks is queued: re-add it if its job is gone, retry
+   * it with all its attempts if it failed, start its backed-off retry now if it is
+   * delayed, leave it if it is waiting or running.
    */
   async requeueChunk(data: ChunkJob): Promise<'added' | 'retried' | 'present'> {
     const job = await this.chunks.getJob(chunkJobId(data.runId, data.chunkNo));
     if (job) {
       const state = await job.getState();
       if (state === 'failed') {
-        await job.retry('failed');
+        await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+        return 'retried';
+      }
+      if (state === 'delayed') {
+        // Backing off after a failure: someone fixed the cause, so try now.
+        await job.promote().catch(() => undefined);
         return 'retried';
       }
       if (state !== 'completed' && state !== 'unknown') return 'present';
@@ -79,6 +104,41 @@ export class Queues {
       await existing.remove().catch(() => undefined);
     }
     await queue.add(name, data, { ...this.jobOpts, jobId: id });
+  }
+
+  /**
+   * The state of every chunk job of a run that Redis holds, by chunk number: a few list
+   * reads whatever the number of chunks (for status and reconciling with the ledger).
+   */
+  async chunkJobStates(runId: string): Promise<Map<number, ChunkJobState>> {
+    const prefix = chunkJobPrefix(runId);
+    const states = new Map<number, ChunkJobState>();
+    for (const [state, types] of STATE_LISTS) {
+      for (const id of await this.chunks.getRanges(types, 0, -1)) {
+        if (id.startsWith(prefix)) states.set(Number(id.slice(prefix.length)), state);
+      }
+    }
+    return states;
+  }
+
+  /** Why a chunk's job failed (its last error), or null when it has no failed job. */
+  async chunkFailure(runId: string, chunkNo: number): Promise<string | null> {
+    const job = await this.chunks.getJob(chunkJobId(runId, chunkNo));
+    return job?.failedReason ? job.failedReason : null;
+  }
+
+  /** Drop a finished chunk job, so the chunk can be queued again under the same id. */
+  async removeChunkJob(runId: string, chunkNo: number): Promise<void> {
+    const job = await this.chunks.getJob(chunkJobId(runId, chunkNo));
+    await job?.remove().catch(() => undefined);
+  }
+
+  /** Chunk jobs being processed now, with the worker that holds each (for status and tests). */
+  async activeChunkJobs(runId: string): Promise<{ chunkNo: number; worker: string | null; attemptsMade: number; startedAt: number | null }[]> {
+    const jobs = await this.chunks.getActive();
+    return jobs
+      .filter((j) => j.data.runId === runId)
+      .map((j) => ({ chunkNo: j.data.chunkNo, worker: j.processedBy ?? null, attemptsMade: j.attemptsMade, startedAt: j.processedOn ?? null }));
   }
 
   /** Jobs of a run not yet finished, by state (for status and the supervisor). */

@@ -5,6 +5,7 @@
  */
 import { Worker, type Job, type Processor } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { backoffStrategy } from './backoff.js';
 
 export interface WorkerOptions {
   prefix: string;
@@ -12,12 +13,17 @@ export interface WorkerOptions {
   stalledIntervalMs: number;
   maxStalledCount: number;
   concurrency?: number;
+  /** Stored on every job this worker takes (job.processedBy): which process holds a chunk. */
+  name?: string;
 }
 
 export function createWorker<T>(name: string, connection: Redis, processor: Processor<T>, opts: WorkerOptions): Worker<T> {
   return new Worker<T>(name, processor, {
     connection,
     prefix: opts.prefix,
+    ...(opts.name ? { name: opts.name } : {}),
+    // Retries of failed jobs wait with capped exponential backoff and jitter (backoff.ts).
+    settings: { backoffStrategy },
     concurrency: opts.concurrency ?? 1,
     lockDuration: opts.lockDurationMs,
     stalledInterval: opts.stalledIntervalMs,
