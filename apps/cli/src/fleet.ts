@@ -6,6 +6,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { cappedBackoff } from '@copyfleet/run';
+
+/** A member that ran this long before dying starts again at once; one that keeps dying waits longer each time. */
+const HEALTHY_RUN_MS = 30_000;
 
 export interface FleetMember {
   name: string;
@@ -14,6 +18,8 @@ export interface FleetMember {
 
 export class Fleet {
   private readonly procs = new Map<string, ChildProcess>();
+  /** Deaths in a row of each member, for the restart backoff. */
+  private readonly deaths = new Map<string, number>();
   private stopping = false;
   restarts = 0;
 
@@ -24,6 +30,7 @@ export class Fleet {
 
   start(member: FleetMember): void {
     const child = spawn(process.execPath, [process.argv[1]!, ...member.args], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const startedAt = Date.now();
     this.procs.set(member.name, child);
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream! }).on('line', (line) => this.print(`[${member.name}] ${line}`));
@@ -33,8 +40,12 @@ export class Fleet {
       this.procs.delete(member.name);
       if (this.stopping) return;
       this.restarts++;
-      this.print(`[${member.name}] exited (${signal ?? `code ${code}`}); starting it again`);
-      setTimeout(() => !this.stopping && this.start(member), 500);
+      // Capped exponential backoff with jitter: a member that dies at start-up does not spin.
+      const deaths = Date.now() - startedAt > HEALTHY_RUN_MS ? 1 : (this.deaths.get(member.name) ?? 0) + 1;
+      this.deaths.set(member.name, deaths);
+      const delay = cappedBackoff(deaths, 1000, 15_000);
+      this.print(`[${member.name}] exited (${signal ?? `code ${code}`}); starting it again in ${(delay / 1000).toFixed(1)} s`);
+      setTimeout(() => !this.stopping && this.start(member), delay);
     });
   }
 

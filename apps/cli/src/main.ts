@@ -2,12 +2,16 @@
 /**
  * The copyfleet command. `load` runs the whole pipeline locally; `split`, `worker`,
  * `compactor` and `reporter` are the processes it is made of (and the container
- * entry points on a cluster); `status` tells where a run is.
+ * entry points on a cluster); `status` tells where a run is; `resume` and `retry`
+ * continue a run after the cause of its failure is fixed.
  */
 import { ConfigError, loadConfig, parseSize, type ConfigInput } from '@copyfleet/config';
-import { getRun, runProgress } from '@copyfleet/db';
-import { LoadRequestError, openContext, serve, startOrResumeRun, superviseRun, type LoadRequest } from '@copyfleet/run';
+import {
+  createLogger, describeRun, formatRunStatus, LoadRequestError, openContext, openContextPatiently, serve, startOrResumeRun, superviseRun,
+  type LoadRequest,
+} from '@copyfleet/run';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { continueCommand } from './continue.js';
 import { loadCommand } from './load.js';
 
 const program = new Command('copyfleet').description('Load very large CSV and JSONL files into partitioned PostgreSQL, exactly once.');
@@ -43,7 +47,9 @@ program
   .addOption(intervalOption)
   .option('--wait', 'watch the run until it is done or failed')
   .action(async (file: string, o) => {
-    const ctx = await openContext(loadConfig(), 'splitter');
+    const log = createLogger('splitter');
+    const ctx = await openContextPatiently(loadConfig(), 'splitter', log);
+    if (!ctx) return;
     try {
       const started = await startOrResumeRun(ctx, requestFrom(file, o));
       process.stdout.write(`${JSON.stringify(started)}\n`);
@@ -67,17 +73,39 @@ for (const role of ['worker', 'compactor', 'reporter'] as const) {
 program
   .command('status')
   .argument('<run_id>')
-  .description('where a run is: status, chunks, rows, rejects')
-  .action(async (runId: string) => {
+  .description('where a run is: chunks done/running/retrying/waiting/dead, rows, rejects, throughput, ETA')
+  .option('--json', 'one JSON object, for machines')
+  .action(async (runId: string, o: { json?: boolean }) => {
     const ctx = await openContext(loadConfig(), 'cli');
     try {
-      const run = await getRun(ctx.pool, runId);
-      if (!run) throw new LoadRequestError(`run ${runId} does not exist`);
-      const p = await runProgress(ctx.pool, runId);
-      process.stdout.write(`${JSON.stringify({ run, progress: p }, null, 2)}\n`);
+      const report = await describeRun(ctx, runId);
+      process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatRunStatus(report));
     } finally {
       await ctx.close();
     }
+  });
+
+const detachOption = new Option('--detach', 'only queue the work (workers run elsewhere, e.g. on a cluster); do not start local workers');
+
+program
+  .command('resume')
+  .argument('<run_id>')
+  .description('continue a failed or interrupted run: dead chunks get all their attempts again; runs local workers until it ends')
+  .option('--workers <n>', 'worker processes', (v) => positive(v))
+  .addOption(detachOption)
+  .action(async (runId: string, o: { workers?: number; detach?: boolean }) => {
+    process.exitCode = await continueCommand(loadConfig(o.workers ? { workers: o.workers } : {}), runId, { detach: o.detach === true });
+  });
+
+program
+  .command('retry')
+  .argument('<run_id>')
+  .requiredOption('--chunk <n>', 'the chunk to retry (copyfleet status shows dead chunks)', (v) => nonNegative(v))
+  .description('give one chunk of a run another chance with all its attempts; runs local workers until it is loaded or dead again')
+  .option('--workers <n>', 'worker processes', (v) => positive(v))
+  .addOption(detachOption)
+  .action(async (runId: string, o: { chunk: number; workers?: number; detach?: boolean }) => {
+    process.exitCode = await continueCommand(loadConfig(o.workers ? { workers: o.workers } : {}), runId, { detach: o.detach === true, chunk: o.chunk });
   });
 
 program
@@ -91,6 +119,12 @@ program
 function positive(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a whole number of at least 1');
+  return n;
+}
+
+function nonNegative(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('a whole number, 0 or more');
   return n;
 }
 

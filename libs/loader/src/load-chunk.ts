@@ -15,8 +15,8 @@
  */
 import { pipeline } from 'node:stream/promises';
 import { beginAttempt, copyWithIsolation, insertRejects, isRowError, lockChunk, markLoaded, PartitionCache, type Reject } from '@copyfleet/db';
-import { CsvReader, JsonlReader, type CsvFields } from '@copyfleet/parse';
-import { canPassThrough, copyColumnsSql, passThroughCopySql, qualified, RowEncoder } from '@copyfleet/schema';
+import { CsvReader, LineReader, MAX_RAW_KEPT, type CsvFields } from '@copyfleet/parse';
+import { canPassThrough, copyColumnsSql, JsonLineEncoder, passThroughCopySql, qualified, RowEncoder } from '@copyfleet/schema';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Source } from '@copyfleet/source';
 import type pg from 'pg';
@@ -154,17 +154,41 @@ async function parseRange(run: ChunkRun, task: ChunkTask): Promise<Parsed> {
     if (row.partKey !== null) partKeys.add(row.partKey);
   };
   const opts = { startOffset: task.start, maxRecordBytes: spec.maxRecordBytes };
-  const reader =
-    spec.format === 'csv'
-      ? new CsvReader(spec.dialect, {
-          record: (fields: CsvFields, offset, line) =>
-            take(encoder.encodeCsv(fields, offset), offset, line, () => Buffer.from(csvLine(fields, spec.dialect.delimiter))),
-          bad,
-        }, opts)
-      : new JsonlReader({
-          record: (value, offset, line) => take(encoder.encodeJson(value, offset), offset, line, () => Buffer.from(JSON.stringify(value))),
-          bad,
-        }, opts);
+  let reader: { push(b: Buffer): void; end(): void; readonly lines: number };
+  if (spec.format === 'csv') {
+    reader = new CsvReader(
+      spec.dialect,
+      {
+        record: (fields: CsvFields, offset, line) =>
+          take(encoder.encodeCsv(fields, offset), offset, line, () => Buffer.from(csvLine(fields, spec.dialect.delimiter))),
+        bad,
+      },
+      opts,
+    );
+  } else {
+    // JSON Lines: the byte-level encoder first; JSON.parse + RowEncoder for lines it declines.
+    const fast = new JsonLineEncoder(spec.table, task.runId);
+    reader = new LineReader(
+      {
+        line(buf, start, end, offset, line) {
+          if (fast.encode(buf, start, end, spool, offset, line)) {
+            if (fast.partKey !== null) partKeys.add(fast.partKey);
+            return;
+          }
+          let value: unknown;
+          try {
+            value = JSON.parse(buf.toString('utf8', start, end));
+          } catch (err) {
+            bad(`invalid JSON: ${(err as Error).message}`, offset, line, Buffer.from(buf.subarray(start, Math.min(end, start + MAX_RAW_KEPT))));
+            return;
+          }
+          take(encoder.encodeJson(value, offset), offset, line, () => Buffer.from(buf.subarray(start, Math.min(end, start + MAX_RAW_KEPT))));
+        },
+        bad,
+      },
+      opts,
+    );
+  }
 
   for await (const chunk of run.source.stream(task.start, task.end) as AsyncIterable<Buffer>) reader.push(chunk);
   reader.end();

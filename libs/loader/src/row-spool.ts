@@ -5,10 +5,11 @@
  * was in the source (byte offset and line) for reject rows.
  */
 import type { RowBatch } from '@copyfleet/db';
+import type { RowWriter } from '@copyfleet/schema';
 
 const BLOCK_BYTES = 4 * 1024 * 1024;
 
-export class RowSpool implements RowBatch {
+export class RowSpool implements RowBatch, RowWriter {
   private readonly blocks: Buffer[] = [];
   private cur: Buffer = Buffer.allocUnsafe(0);
   private pos = 0;
@@ -24,7 +25,8 @@ export class RowSpool implements RowBatch {
     return this.n;
   }
 
-  get bytes(): number {
+  /** Bytes of COPY text held. */
+  get size(): number {
     return this.bytesTotal;
   }
 
@@ -46,6 +48,48 @@ export class RowSpool implements RowBatch {
     this.srcOffset[i] = offset;
     this.srcLine[i] = lineNo;
     this.bytesTotal += this.pos - s;
+  }
+
+  // RowWriter: a row written piece by piece, straight from source bytes.
+  private rowStart = 0;
+
+  begin(maxBytes: number): void {
+    if (this.pos + maxBytes + 1 > this.cur.length) this.newBlock(maxBytes + 1);
+    this.rowStart = this.pos;
+  }
+
+  bytes(buf: Buffer, start: number, end: number): void {
+    // Most values are short: a JS loop beats the native call overhead of Buffer.copy.
+    if (end - start < 48) {
+      const cur = this.cur;
+      let p = this.pos;
+      for (let i = start; i < end; i++) cur[p++] = buf[i]!;
+      this.pos = p;
+    } else this.pos += buf.copy(this.cur, this.pos, start, end);
+  }
+
+  text(s: string): void {
+    this.pos += this.cur.write(s, this.pos);
+  }
+
+  byte(b: number): void {
+    this.cur[this.pos++] = b;
+  }
+
+  commit(offset: number, lineNo: number): void {
+    this.cur[this.pos++] = 0x0a;
+    if (this.n === this.block.length) this.grow();
+    const i = this.n++;
+    this.block[i] = this.blocks.length - 1;
+    this.start[i] = this.rowStart;
+    this.end[i] = this.pos;
+    this.srcOffset[i] = offset;
+    this.srcLine[i] = lineNo;
+    this.bytesTotal += this.pos - this.rowStart;
+  }
+
+  abort(): void {
+    this.pos = this.rowStart;
   }
 
   offsetOf(i: number): number {

@@ -1,5 +1,5 @@
 export { CSV_DIALECT, TSV_DIALECT, LF, CR, type CsvDialect } from './dialect.js';
 export { CsvReader, type CsvFields, type ReaderOptions } from './csv-reader.js';
-export { JsonlReader } from './jsonl-reader.js';
+export { JsonlReader, LineReader, type LineHandler } from './jsonl-reader.js';
 export { MAX_RAW_KEPT, type RecordHandler } from './record-handler.js';
 export { sniffFormat, hasBom, type FormatName, type Sniffed } from './sniff.js';

@@ -1,9 +1,9 @@
 /**
- * Streaming JSON Lines reader over Buffers: one JSON value per LF-terminated line.
- * Lines are found with Buffer.indexOf (readline costs more than JSON.parse itself
- * on large inputs); each line is decoded once and handed to JSON.parse. Blank
- * lines are not records. A line that does not parse, is not valid UTF-8, or is
- * longer than maxRecordBytes becomes a reject with its offset and line.
+ * Streaming line readers over Buffers. LineReader finds LF-terminated lines with
+ * Buffer.indexOf (readline costs more than JSON.parse itself on large inputs) and
+ * hands each non-blank, valid-UTF-8 line over as a byte range; a line that is not
+ * valid UTF-8 or is longer than maxRecordBytes becomes a reject with its offset and
+ * line. JsonlReader is LineReader plus JSON.parse: one JSON value per line.
  */
 import { isUtf8 } from 'node:buffer';
 import { Accumulator } from './accumulator.js';
@@ -11,14 +11,55 @@ import { CR, LF } from './dialect.js';
 import type { ReaderOptions } from './csv-reader.js';
 import { rawCopy, type RecordHandler } from './record-handler.js';
 
+export interface LineHandler {
+  /** A line's bytes are buf[start, end) (no LF, no trailing CR); valid only during the call. */
+  line(buf: Buffer, start: number, end: number, offset: number, line: number): void;
+  bad(reason: string, offset: number, line: number, raw: Buffer): void;
+}
+
 export class JsonlReader {
+  private readonly reader: LineReader;
+
+  constructor(handler: RecordHandler<unknown>, opts: ReaderOptions) {
+    this.reader = new LineReader(
+      {
+        line(buf, start, end, offset, line) {
+          let value: unknown;
+          try {
+            value = JSON.parse(buf.toString('utf8', start, end));
+          } catch (err) {
+            handler.bad(`invalid JSON: ${(err as Error).message}`, offset, line, rawCopy(buf, start, end));
+            return;
+          }
+          handler.record(value, offset, line);
+        },
+        bad: (reason, offset, line, raw) => handler.bad(reason, offset, line, raw),
+      },
+      opts,
+    );
+  }
+
+  get lines(): number {
+    return this.reader.lines;
+  }
+
+  push(chunk: Buffer): void {
+    this.reader.push(chunk);
+  }
+
+  end(): void {
+    this.reader.end();
+  }
+}
+
+export class LineReader {
   private readonly acc = new Accumulator();
   private base: number;
   private line = 1;
   private skip: { offset: number; line: number; raw: Buffer } | null = null;
 
   constructor(
-    private readonly handler: RecordHandler<unknown>,
+    private readonly handler: LineHandler,
     private readonly opts: ReaderOptions,
   ) {
     this.base = opts.startOffset;
@@ -108,14 +149,7 @@ export class JsonlReader {
       this.handler.bad('invalid UTF-8 byte sequence', this.base + pos, line, rawCopy(buf, pos, end));
       return;
     }
-    let value: unknown;
-    try {
-      value = JSON.parse(buf.toString('utf8', pos, end));
-    } catch (err) {
-      this.handler.bad(`invalid JSON: ${(err as Error).message}`, this.base + pos, line, rawCopy(buf, pos, end));
-      return;
-    }
-    this.handler.record(value, this.base + pos, line);
+    this.handler.line(buf, pos, end, this.base + pos, line);
   }
 }
 

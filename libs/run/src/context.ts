@@ -1,8 +1,11 @@
 /** The connections a copyfleet process holds, made from the validated config. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '@copyfleet/config';
-import { createPool, migrate } from '@copyfleet/db';
-import { createRedis, Queues } from '@copyfleet/queue';
+import { classifyDbError, createPool, migrate } from '@copyfleet/db';
+import { cappedBackoff, createRedis, Queues } from '@copyfleet/queue';
 import type pg from 'pg';
+import { createLogger, throttled, type Logger } from './log.js';
+import { describeError } from './retry-policy.js';
 
 export interface Context {
   config: Config;
@@ -11,13 +14,22 @@ export interface Context {
   close(): Promise<void>;
 }
 
-export async function openContext(config: Config, role: string): Promise<Context> {
+export async function openContext(config: Config, role: string, log: Logger = createLogger(role)): Promise<Context> {
   const pool = createPool(config.databaseUrl, { max: config.pgPoolMax, applicationName: `copyfleet-${role}-${process.pid}` });
-  await migrate(pool);
+  try {
+    await migrate(pool);
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw err;
+  }
+  const warn = throttled(log.warn, 10_000);
   const queues = new Queues(createRedis(config.redisUrl, { blocking: false }), {
     prefix: config.queuePrefix,
     attempts: config.attempts,
     backoffMs: config.backoffMs,
+    afterEnqueueBatch: enqueueFailpoint(),
+    // ioredis reconnects by itself (capped backoff); say so once in a while, do not crash.
+    onError: (err) => warn('Redis unavailable; retrying', { error: err.message }),
   });
   return {
     config,
@@ -29,4 +41,33 @@ export async function openContext(config: Config, role: string): Promise<Context
       await pool.end();
     },
   };
+}
+
+/**
+ * openContext that waits, with capped backoff, while PostgreSQL is unavailable (down,
+ * restarting, no connection slot for us) instead of failing: a worker started during
+ * an outage waits for the database rather than crash-looping. Null when `signal` ends
+ * the wait.
+ */
+export async function openContextPatiently(config: Config, role: string, log: Logger, signal?: AbortSignal): Promise<Context | null> {
+  for (let failures = 1; ; failures++) {
+    try {
+      return await openContext(config, role, log);
+    } catch (err) {
+      if (classifyDbError(err) !== 'unavailable') throw err;
+      const delay = cappedBackoff(failures, 500, 10_000);
+      log.warn('PostgreSQL unavailable at start-up; waiting', { error: describeError(err), retryInMs: delay });
+      await sleep(delay, undefined, { signal }).catch(() => undefined);
+      if (signal?.aborted) return null;
+    }
+  }
+}
+
+/**
+ * COPYFLEET_FAILPOINTS="after-enqueue-batch=MS" pauses the splitter after each batch of
+ * 1000 chunk jobs, so a test can kill it half-way through queueing. Unset in production.
+ */
+function enqueueFailpoint(): (() => Promise<void>) | undefined {
+  const m = /(?:^|,)\s*after-enqueue-batch=(\d+)/.exec(process.env.COPYFLEET_FAILPOINTS ?? '');
+  return m ? () => sleep(Number(m[1])) : undefined;
 }

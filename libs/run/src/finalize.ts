@@ -12,11 +12,12 @@ import { join } from 'node:path';
 import { compactTable, relocateDefaultRows } from '@copyfleet/compact';
 import { countLines } from '@copyfleet/plan';
 import { openSource } from '@copyfleet/source';
-import { getRun, resolveRejectLines, setReportsDir, summarizeRun, transitionRun, type RunRow } from '@copyfleet/db';
+import { getRun, recordRowsBefore, resolveRejectLines, setReportsDir, summarizeRun, transitionRun, type RunRow } from '@copyfleet/db';
 import type { LoadSpec } from '@copyfleet/loader';
 import { defaultReports, runReports, type ReportFile } from '@copyfleet/report';
+import { qualified } from '@copyfleet/schema';
 import type { Context } from './context.js';
-import { enqueueMissing } from './start-run.js';
+import { reconcileRun, settleRun } from './settle.js';
 
 export type CompactOutcome = 'compacted' | 'waiting-for-chunks' | 'not-running';
 
@@ -24,13 +25,17 @@ export async function compactRun(ctx: Context, runId: string): Promise<CompactOu
   const run = await requireRun(ctx, runId);
   if (run.status !== 'running' && run.status !== 'compacting') return 'not-running';
   // The ledger, not the queue, decides that all chunks are in.
-  if (run.status === 'running' && (await enqueueMissing(ctx, runId)) > 0) return 'waiting-for-chunks';
+  if (run.status === 'running') {
+    if ((await reconcileRun(ctx, runId)).pending > 0) return 'waiting-for-chunks';
+    if ((await settleRun(ctx, runId)) === 'failed') return 'not-running'; // dead chunks: the run failed instead
+  }
   await transitionRun(ctx.pool, runId, ['running'], 'compacting');
 
   const spec = run.spec as LoadSpec;
   await countMissingLines(ctx, run);
   await resolveRejectLines(ctx.pool, runId, spec.firstDataLine);
   await summarizeRun(ctx.pool, runId);
+  await recordRowsBefore(ctx.pool, runId, qualified(spec.table.schema, spec.table.table));
   const client = await ctx.pool.connect();
   try {
     await relocateDefaultRows(client, spec.table);
@@ -68,6 +73,8 @@ export async function reportRun(ctx: Context, runId: string): Promise<ReportFile
 function summaryMessage(run: RunRow): string {
   const parts = [`${run.rows_loaded} rows loaded`, `${run.rows_rejected} rejected`];
   if (Number(run.rows_replaced) > 0) parts.push(`${run.rows_replaced} older rows replaced by the dedupe key`);
+  const appended = appendedNote(run);
+  if (appended) parts.push(appended);
   if (Number(run.rows_rejected) > 0) parts.push(`see copyfleet.rejects where run_id = ${run.run_id}`);
   return parts.join(', ');
 }
@@ -88,6 +95,17 @@ async function countMissingLines(ctx: Context, run: RunRow): Promise<void> {
     const lines = await countLines(source, Number(c.byte_start), Number(c.byte_end));
     await ctx.pool.query('UPDATE copyfleet.chunks SET lines = $3 WHERE run_id = $1 AND chunk_no = $2', [run.run_id, c.chunk_no, lines]);
   }
+}
+
+/**
+ * "appended: the table had N rows before" when a run without a dedupe key went into a
+ * table that already had rows (loading the same file twice doubles it; --key makes a
+ * reload change nothing).
+ */
+export function appendedNote(run: RunRow): string | null {
+  const key = (run.spec as Partial<LoadSpec> | null)?.table?.key;
+  const before = Number(run.rows_before ?? 0);
+  return !key?.length && before > 0 ? `appended: the table had ${before} rows before` : null;
 }
 
 async function requireRun(ctx: Context, runId: string): Promise<RunRow> {

@@ -1,8 +1,13 @@
-export { openContext, type Context } from './context.js';
+export { openContext, openContextPatiently, type Context } from './context.js';
 export { startRun, startOrResumeRun, enqueueMissing, type StartedRun } from './start-run.js';
-export { compactRun, reportRun } from './finalize.js';
+export { compactRun, reportRun, appendedNote } from './finalize.js';
 export { superviseRun, type SuperviseOptions } from './supervise.js';
 export { serve, type Role } from './serve.js';
 export { createLogger, type Logger } from './log.js';
 export { LoadRequestError } from './table-spec.js';
 export type { LoadRequest } from './request.js';
+export { resumeRun, retryChunk } from './continue.js';
+export { describeRun, formatRunStatus, type RunStatusReport } from './status.js';
+export { settleRun, reconcileRun } from './settle.js';
+export { failureAction, describeError, type FailureAction } from './retry-policy.js';
+export { cappedBackoff } from '@copyfleet/queue';

@@ -30,3 +30,21 @@ export function createLogger(role: string, level: string = process.env.LOG_LEVEL
     error: (m, f) => write('error', m, f),
   };
 }
+
+/**
+ * A log function that says the same message at most once per `ms`, with how many it
+ * held back: connection errors repeat on every reconnect attempt.
+ */
+export function throttled(write: Logger['warn'], ms: number): Logger['warn'] {
+  const last = new Map<string, { at: number; held: number }>();
+  return (msg, fields) => {
+    const now = Date.now();
+    const seen = last.get(msg);
+    if (seen && now - seen.at < ms) {
+      seen.held++;
+      return;
+    }
+    write(msg, seen?.held ? { ...fields, repeated: seen.held } : fields);
+    last.set(msg, { at: now, held: 0 });
+  };
+}

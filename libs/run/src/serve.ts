@@ -1,70 +1,145 @@
 /**
  * The long-running processes: a chunk worker, the compactor and the reporter. Each
- * consumes one queue until SIGTERM/SIGINT, then stops taking jobs and lets the
- * current one finish within SHUTDOWN_GRACE_MS. Past the grace period the process
- * exits anyway: its open transaction rolls back and the job is handed out again by
- * BullMQ's stalled-job check, so a chunk is never left half-done.
+ * consumes one queue until SIGTERM/SIGINT.
+ *
+ * Failures (retry-policy.ts): while PostgreSQL is unavailable the job is kept and done
+ * again once the server answers (no attempt spent); other errors are retried by BullMQ
+ * with capped exponential backoff and jitter; a chunk out of attempts is dead (ledger
+ * dead_at), and once no chunk of its run is pending the run fails naming its dead chunks
+ * (settle.ts). A process started while PostgreSQL is down waits for it.
+ *
+ * Shutdown — what Kubernetes does at every scale-down: on SIGTERM the worker takes no
+ * new job and lets the current one finish within SHUTDOWN_GRACE_MS. Past the grace
+ * period it releases the job (back to waiting, no attempt spent, no lock to expire) and
+ * exits; its open transaction rolls back with its connection. So a chunk is committed
+ * or not in the table at all, never half-done. A second signal exits at once (the
+ * stalled-job check then hands the chunk out again).
  */
+import { hostname } from 'node:os';
 import type { Config } from '@copyfleet/config';
-import { getRun, recordChunkError, transitionRun, PartitionCache } from '@copyfleet/db';
+import { getRun, markChunkDead, recordChunkError, transitionRun, PartitionCache } from '@copyfleet/db';
 import { loadChunk, PermanentChunkError, type ChunkRun, type LoadSpec } from '@copyfleet/loader';
-import { createRedis, createWorker, QUEUE, UnrecoverableError, type ChunkJob, type Job, type RunJob, type Worker } from '@copyfleet/queue';
+import {
+  createRedis, createWorker, QUEUE, UnrecoverableError, WaitingError, type ChunkJob, type Job, type RunJob, type Worker,
+} from '@copyfleet/queue';
 import { openSource } from '@copyfleet/source';
-import { openContext, type Context } from './context.js';
+import { openContextPatiently, type Context } from './context.js';
 import { compactRun, reportRun } from './finalize.js';
-import { createLogger, type Logger } from './log.js';
+import { createLogger, throttled, type Logger } from './log.js';
+import { describeError, failureAction, waitForDatabase } from './retry-policy.js';
+import { settleRun } from './settle.js';
 
 export type Role = 'worker' | 'compactor' | 'reporter';
 
+/** What a process is doing: the job it holds, and whether it was asked to stop. */
+interface Holder {
+  stopping: AbortSignal;
+  current: { job: Job; token: string } | null;
+}
+
 export async function serve(config: Config, role: Role): Promise<void> {
   const log = createLogger(role);
-  const ctx = await openContext(config, role);
+  const stop = new AbortController();
+  const holder: Holder = { stopping: stop.signal, current: null };
+  let worker: Worker | null = null;
+  let closed: Promise<unknown> | null = null;
+
+  const onSignal = (signal: string): void => {
+    if (stop.signal.aborted) {
+      log.warn('second signal: exiting now; the current job will be handed out again', { signal });
+      process.exit(130);
+    }
+    stop.abort();
+    log.info('stopping: finishing the current job', { signal, graceMs: config.shutdownGraceMs });
+    setTimeout(() => void releaseAndExit(holder, log, config.shutdownGraceMs), config.shutdownGraceMs).unref();
+    closed = worker?.close() ?? Promise.resolve();
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+
+  const ctx = await openContextPatiently(config, role, log, stop.signal);
+  if (!ctx) return;
   const connection = createRedis(config.redisUrl, { blocking: true });
   const opts = {
     prefix: config.queuePrefix,
     lockDurationMs: config.lockDurationMs,
     stalledIntervalMs: config.stalledIntervalMs,
     maxStalledCount: config.maxStalledCount,
+    name: `${role}@${hostname()}/${process.pid}`,
   };
-  let worker: Worker;
-  if (role === 'worker') worker = createWorker<ChunkJob>(QUEUE.chunks, connection, chunkProcessor(ctx, log), opts);
-  else if (role === 'compactor') worker = createWorker<RunJob>(QUEUE.compact, connection, async (job) => compactRun(ctx, job.data.runId), opts);
-  else worker = createWorker<RunJob>(QUEUE.report, connection, async (job) => reportRun(ctx, job.data.runId), opts);
+  const w =
+    role === 'worker'
+      ? createWorker<ChunkJob>(QUEUE.chunks, connection, chunkProcessor(ctx, log, holder), opts)
+      : createWorker<RunJob>(role === 'compactor' ? QUEUE.compact : QUEUE.report, connection, runProcessor(ctx, log, holder, role), opts);
+  worker = w;
+  if (stop.signal.aborted) closed = w.close();
 
-  worker.on('error', (err) => log.warn('queue error', { error: err.message }));
-  worker.on('failed', (job: Job | undefined, err: Error) => {
-    if (!job) return;
+  const warn = throttled(log.warn, 10_000);
+  w.on('error', (err) => warn('queue error (Redis unavailable?); retrying', { error: err.message }));
+  w.on('stalled', (jobId) => log.warn('job stalled (its worker stopped renewing the lock): handed out again', { job: jobId }));
+  w.on('failed', (job: Job | undefined, err: Error) => {
+    if (!job || err.name === 'WaitingError') return;
     const final = job.attemptsMade >= (job.opts.attempts ?? 1) || err instanceof UnrecoverableError || err.name === 'UnrecoverableError';
     log.warn(final ? 'job failed for good' : 'job failed, will retry', { job: job.id, attempt: job.attemptsMade, error: err.message });
-    if (final) void failRun(ctx, job, err, log);
+    if (final) void onFinalFailure(ctx, job, err, log);
   });
-  log.info('started', { queue: worker.name, pid: process.pid });
+  log.info('started', { queue: w.name, pid: process.pid });
 
-  await new Promise<void>((resolveStop) => {
-    let stopping = false;
-    const stop = (signal: string): void => {
-      if (stopping) {
-        log.warn('second signal: exiting now; the current job will be retried', { signal });
-        process.exit(130);
-      }
-      stopping = true;
-      log.info('stopping: finishing the current job', { signal });
-      const timer = setTimeout(() => {
-        log.warn('grace period over: exiting; the current job will be retried', { graceMs: config.shutdownGraceMs });
-        process.exit(1);
-      }, config.shutdownGraceMs);
-      timer.unref();
-      void worker
-        .close()
-        .finally(() => Promise.allSettled([ctx.close(), connection.quit()]))
-        .finally(() => resolveStop());
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
+  await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
+  await closed;
+  await Promise.allSettled([ctx.close(), connection.quit()]);
 }
 
-function chunkProcessor(ctx: Context, log: Logger) {
+/** Grace period over: hand the current job back and exit (its transaction rolls back with the connection). */
+async function releaseAndExit(holder: Holder, log: Logger, graceMs: number): Promise<never> {
+  const held = holder.current;
+  let released = held === null;
+  if (held) {
+    released = await Promise.race([
+      held.job.moveToWait(held.token).then(() => true, () => false),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 2000).unref()),
+    ]);
+  }
+  log.warn(
+    released ? 'grace period over: current job released, exiting' : 'grace period over: exiting; the stalled-job check will hand the job out again',
+    { graceMs, job: held?.job.id },
+  );
+  process.exit(released ? 0 : 1);
+}
+
+/**
+ * Run a job's work with the retry policy: while PostgreSQL is unavailable, wait and do
+ * it again; when stopping meanwhile, release the job instead of spending an attempt.
+ */
+async function patiently<T>(ctx: Context, log: Logger, holder: Holder, job: Job, token: string | undefined, work: () => Promise<T>, onFailure?: (err: unknown) => Promise<void>): Promise<T> {
+  holder.current = token ? { job, token } : null;
+  try {
+    for (;;) {
+      try {
+        return await work();
+      } catch (err) {
+        const action = failureAction(err);
+        if (action === 'wait') {
+          log.warn('PostgreSQL unavailable; the job waits for it', { job: job.id, error: describeError(err) });
+          const up = await waitForDatabase(ctx.pool, holder.stopping, (n, e, delay) =>
+            log.debug('still waiting for PostgreSQL', { job: job.id, failures: n, retryInMs: delay, error: describeError(e) }));
+          if (up) continue;
+          if (token) {
+            await job.moveToWait(token);
+            throw new WaitingError();
+          }
+        }
+        await onFailure?.(err);
+        if (action === 'give-up') throw new UnrecoverableError(describeError(err));
+        throw err;
+      }
+    }
+  } finally {
+    holder.current = null;
+  }
+}
+
+function chunkProcessor(ctx: Context, log: Logger, holder: Holder) {
   const partitions = new PartitionCache();
   const runs = new Map<string, ChunkRun>();
   const runFor = async (runId: string): Promise<ChunkRun> => {
@@ -78,9 +153,9 @@ function chunkProcessor(ctx: Context, log: Logger) {
     return run;
   };
 
-  return async (job: Job<ChunkJob>) => {
+  return async (job: Job<ChunkJob>, token?: string) => {
     const task = job.data;
-    try {
+    const work = async () => {
       const run = await runFor(task.runId);
       const { version } = await run.source.stat();
       if (version !== run.sourceVersion) {
@@ -90,39 +165,37 @@ function chunkProcessor(ctx: Context, log: Logger) {
         );
       }
       const result = await loadChunk({ pool: ctx.pool, partitions }, run, task);
-      if (result.loaded) {
-        log.debug('chunk loaded', { run: task.runId, chunk: task.chunkNo, rows: result.rowsLoaded, rejected: result.rowsRejected });
-        await queueCompactionIfComplete(ctx, task.runId);
-      }
+      if (result.loaded) log.debug('chunk loaded', { run: task.runId, chunk: task.chunkNo, rows: result.rowsLoaded, rejected: result.rowsRejected });
+      // Also after a skip: the attempt that committed may have died before settling.
+      await settleRun(ctx, task.runId);
       return result;
-    } catch (err) {
-      const message = (err as Error).message;
-      await recordChunkError(ctx.pool, task.runId, task.chunkNo, message).catch(() => undefined);
-      if (err instanceof PermanentChunkError || (err as { name?: string }).name === 'SourceError') throw new UnrecoverableError(message);
-      throw err;
-    }
+    };
+    const record = (err: unknown) => recordChunkError(ctx.pool, task.runId, task.chunkNo, describeError(err)).catch(() => undefined);
+    return patiently(ctx, log, holder, job, token, work, record);
   };
 }
 
-/** After a commit: if the ledger has every chunk, queue the run's compaction (idempotent). */
-async function queueCompactionIfComplete(ctx: Context, runId: string): Promise<void> {
-  const { rows } = await ctx.pool.query<{ complete: boolean }>(
-    'SELECT NOT EXISTS (SELECT 1 FROM copyfleet.chunks WHERE run_id = $1 AND loaded_at IS NULL) AS complete',
-    [runId],
-  );
-  if (rows[0]?.complete) await ctx.queues.addRunJob('compact', { runId });
+function runProcessor(ctx: Context, log: Logger, holder: Holder, role: 'compactor' | 'reporter') {
+  return async (job: Job<RunJob>, token?: string) =>
+    patiently<unknown>(ctx, log, holder, job, token, () => (role === 'compactor' ? compactRun(ctx, job.data.runId) : reportRun(ctx, job.data.runId)));
 }
 
-async function failRun(ctx: Context, job: Job, err: Error, log: Logger): Promise<void> {
+/** A job out of attempts: a chunk is dead (and its run settles); a compaction or report fails the run. */
+async function onFinalFailure(ctx: Context, job: Job, err: Error, log: Logger): Promise<void> {
   const data = job.data as Partial<ChunkJob>;
   if (!data.runId) return;
-  const what = data.chunkNo !== undefined ? `chunk ${data.chunkNo} (bytes ${data.start}-${data.end})` : job.name;
-  const message =
-    `${what} failed after ${job.attemptsMade} attempt(s): ${err.message}. ` +
-    `Fix the cause, then run the same command again to resume run ${data.runId}.`;
   try {
+    if (data.chunkNo !== undefined) {
+      await markChunkDead(ctx.pool, data.runId, data.chunkNo, describeError(err));
+      await settleRun(ctx, data.runId);
+      return;
+    }
+    const message =
+      `${job.name} failed after ${job.attemptsMade} attempt(s): ${err.message}. ` +
+      `Fix the cause, then \`copyfleet resume ${data.runId}\` (or run the same load command again).`;
     await transitionRun(ctx.pool, data.runId, ['planning', 'running', 'compacting', 'reporting'], 'failed', message);
   } catch (e) {
-    log.error('could not mark the run failed', { run: data.runId, error: (e as Error).message });
+    // The supervisor's reconciliation finds the failed job and does this later.
+    log.error('could not record the failure in PostgreSQL', { run: data.runId, error: (e as Error).message });
   }
 }

@@ -6,3 +6,5 @@ export { partitionKey, partitionBounds, partitionKeysBetween, partitionTableName
 export { createTableSql, createPartitionSql, copyColumnsSql, passThroughCopySql, canPassThrough } from './ddl.js';
 export { inferCsvColumns, inferJsonColumns, isPlainObject } from './infer.js';
 export { RowEncoder, type EncodedRow } from './row-encoder.js';
+export { JsonLineEncoder } from './json-line-encoder.js';
+export type { RowWriter } from './row-writer.js';

@@ -1,0 +1,59 @@
+/**
+ * How a worker answers a failure of its job (a chunk, a compaction, a report):
+ *
+ *   wait     PostgreSQL is unavailable — down, restarting, or out of connection slots
+ *            (classifyDbError): the worker keeps the job, waits with capped backoff until
+ *            the server answers, and does the work again. An outage costs no attempt.
+ *   retry    anything else that may pass — disk full (53100), a deadlock, permission
+ *            denied, a bug: this attempt fails and BullMQ tries again after a capped
+ *            exponential backoff with jitter; after CHUNK_ATTEMPTS the chunk is dead.
+ *   give-up  retrying cannot help — the source file changed, the run is gone: the job
+ *            fails now (UnrecoverableError) and its chunk is dead at once.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { classifyDbError, errorCode } from '@copyfleet/db';
+import { PermanentChunkError } from '@copyfleet/loader';
+import { cappedBackoff } from '@copyfleet/queue';
+import type pg from 'pg';
+
+export type FailureAction = 'wait' | 'retry' | 'give-up';
+
+export function failureAction(err: unknown): FailureAction {
+  const name = (err as { name?: unknown }).name;
+  if (err instanceof PermanentChunkError || name === 'PermanentChunkError' || name === 'SourceError') return 'give-up';
+  return classifyDbError(err) === 'unavailable' ? 'wait' : 'retry';
+}
+
+/** An error as it goes into logs and the ledger: its message and, when it has one, its SQLSTATE. */
+export function describeError(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = errorCode(err);
+  return code && !message.includes(code) ? `${message} [${code}]` : message;
+}
+
+/** First wait for PostgreSQL, and the longest. */
+const DB_WAIT_BASE_MS = 250;
+const DB_WAIT_CAP_MS = 10_000;
+
+/**
+ * Wait until PostgreSQL answers a query through `pool` (so a connection slot is free
+ * too). Returns false when `signal` stopped the wait first.
+ */
+export async function waitForDatabase(
+  pool: pg.Pool,
+  signal: AbortSignal,
+  onWait: (failures: number, err: unknown, delayMs: number) => void,
+): Promise<boolean> {
+  for (let failures = 1; !signal.aborted; failures++) {
+    try {
+      await pool.query('SELECT 1');
+      return true;
+    } catch (err) {
+      if (classifyDbError(err) !== 'unavailable') return true; // answered, if not happily: let the work find out
+      const delay = cappedBackoff(failures, DB_WAIT_BASE_MS, DB_WAIT_CAP_MS);
+      onWait(failures, err, delay);
+      await sleep(delay, undefined, { signal }).catch(() => undefined);
+    }
+  }
+  return false;
+}

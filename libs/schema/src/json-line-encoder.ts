@@ -1,0 +1,432 @@
+/**
+ * The fast path for JSON Lines: one validating pass over a line's bytes that picks out
+ * only the values the table needs and writes them as COPY text, without JSON.parse and
+ * without building objects or (mostly) strings. A string without escapes is copied
+ * byte for byte — JSON forbids raw control characters in strings and a backslash only
+ * starts an escape, so such a string needs no COPY escaping; numbers are copied as
+ * written (exact, even past 2^53).
+ *
+ * The scanner validates the whole line (RFC 8259 grammar; UTF-8 is checked by the
+ * reader), so it accepts a line only if JSON.parse would. When a line is not plain —
+ * syntax errors, values of an unexpected kind, escapes where a typed value is expected
+ * — `encode` returns false and the caller takes the general path (JSON.parse and
+ * RowEncoder), which gives the same result or the reject with its reason. Duplicate
+ * keys: the last one wins, as in JSON.parse.
+ */
+import { encoderFor, escapeCopyText, type Encoder } from './encode.js';
+import { isInt64Text } from './encode.js';
+import { partitionKey } from './partition.js';
+import { scanIso } from './scan-iso.js';
+import type { RowWriter } from './row-writer.js';
+import { hasLineage, type ColumnType, type PartitionInterval, type TableSpec } from './types.js';
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const TAB = 0x09;
+
+const enum Kind {
+  None = 0,
+  String,
+  Number,
+  True,
+  False,
+  Null,
+  Object,
+  Array,
+}
+
+interface PathNode {
+  children: Map<string, PathNode>;
+  /** The children's keys as UTF-8 bytes, to match keys in the input without decoding them. */
+  keys: { bytes: Buffer; node: PathNode }[];
+  /** Column fed by the value at this path, or -1. */
+  column: number;
+}
+
+const newNode = (): PathNode => ({ children: new Map(), keys: [], column: -1 });
+
+export class JsonLineEncoder {
+  private readonly root: PathNode = newNode();
+  private readonly types: ColumnType[];
+  private readonly encoders: Encoder[];
+  private readonly n: number;
+  private readonly partIndex: number;
+  private readonly interval: PartitionInterval | null;
+  private readonly lineage: string | null;
+  // Per-line captures, reused.
+  private readonly kind: Uint8Array;
+  private readonly vStart: Int32Array;
+  private readonly vEnd: Int32Array;
+  private readonly escaped: Uint8Array;
+  private readonly isInt: Uint8Array;
+  // Scanner state.
+  private buf: Buffer = Buffer.alloc(0);
+  private p = 0;
+  private end = 0;
+  private lastEscaped = false;
+  private lastInt = false;
+
+  constructor(spec: TableSpec, runId: number | string) {
+    this.n = spec.columns.length;
+    this.types = spec.columns.map((c) => c.type);
+    this.encoders = this.types.map(encoderFor);
+    spec.columns.forEach((c, i) => {
+      if (c.source.kind === 'record') this.root.column = i;
+      else if (c.source.kind === 'path') {
+        let node = this.root;
+        for (const key of c.source.path) {
+          let next = node.children.get(key);
+          if (!next) {
+            node.children.set(key, (next = newNode()));
+            node.keys.push({ bytes: Buffer.from(key, 'utf8'), node: next });
+          }
+          node = next;
+        }
+        node.column = i;
+      }
+    });
+    this.partIndex = spec.partition ? spec.columns.findIndex((c) => c.name === spec.partition!.column) : -1;
+    this.interval = spec.partition?.interval ?? null;
+    this.lineage = hasLineage(spec) ? `\t${runId}\t` : null;
+    this.kind = new Uint8Array(this.n);
+    this.vStart = new Int32Array(this.n);
+    this.vEnd = new Int32Array(this.n);
+    this.escaped = new Uint8Array(this.n);
+    this.isInt = new Uint8Array(this.n);
+  }
+
+  /** The partition key of the last row encoded (null: DEFAULT partition). */
+  partKey: string | null = null;
+
+  /**
+   * Encode the JSON value in buf[start, end) as one COPY row into `out`.
+   * Returns false (writing nothing) when the line needs the general path.
+   */
+  encode(buf: Buffer, start: number, end: number, out: RowWriter, offset: number, line: number): boolean {
+    this.buf = buf;
+    this.p = start;
+    this.end = end;
+    this.kind.fill(Kind.None);
+    this.ws();
+    if (!this.value(this.root, this.root.column)) return false;
+    this.ws();
+    if (this.p !== end) return false;
+
+    // Escaping can at most double a value; lineage and separators add a little.
+    out.begin(2 * (end - start) + 2 * this.n + 48);
+    this.partKey = null;
+    for (let i = 0; i < this.n; i++) {
+      if (i > 0) out.byte(TAB);
+      if (!this.column(i, out)) {
+        out.abort();
+        return false;
+      }
+    }
+    if (this.lineage !== null) out.text(this.lineage + offset);
+    out.commit(offset, line);
+    return true;
+  }
+
+  /** Write column i's captured value. False: not expressible here (general path). */
+  private column(i: number, out: RowWriter): boolean {
+    const k = this.kind[i] as Kind;
+    const s = this.vStart[i]!;
+    const e = this.vEnd[i]!;
+    const buf = this.buf;
+    if (k === Kind.None || k === Kind.Null) {
+      out.text('\\N');
+      return true;
+    }
+    const type = this.types[i]!;
+    // An empty string in a non-text column is NULL, as in RowEncoder.
+    if (k === Kind.String && e - s === 2 && type !== 'text') {
+      out.text('\\N');
+      return true;
+    }
+    switch (type) {
+      case 'text':
+        if (k === Kind.String) return this.escaped[i] ? copyJsonEscapes(buf, s + 1, e - 1, out) : (out.bytes(buf, s + 1, e - 1), true);
+        if (k === Kind.Number || k === Kind.True || k === Kind.False) return out.bytes(buf, s, e), true;
+        break;
+      case 'bigint':
+        if (k === Kind.Number && this.isInt[i] && (e - s < 18 || isInt64Text(buf.toString('latin1', s, e)))) return out.bytes(buf, s, e), true;
+        break;
+      case 'numeric':
+      case 'double precision':
+        if (k === Kind.Number) return out.bytes(buf, s, e), true;
+        break;
+      case 'boolean':
+        if (k === Kind.True || k === Kind.False) return out.text(k === Kind.True ? 't' : 'f'), true;
+        break;
+      case 'jsonb':
+        if (!hasCopySpecial(buf, s, e)) return out.bytes(buf, s, e), true;
+        break;
+      case 'date':
+      case 'timestamp':
+      case 'timestamptz':
+        if (k === Kind.String && !this.escaped[i]) {
+          const key = scanIso(buf, s + 1, e - 1, type, i === this.partIndex ? this.interval : null);
+          if (key !== undefined) {
+            if (i === this.partIndex) this.partKey = key;
+            return out.bytes(buf, s + 1, e - 1), true;
+          }
+          const token = this.encoders[i]!(buf.toString('latin1', s + 1, e - 1));
+          if (token === undefined) return false;
+          if (i === this.partIndex) this.partKey = partitionKey(token, this.interval!);
+          return out.text(token), true;
+        }
+        break;
+    }
+    // Anything else: decode this one value and use the general encoder for its type.
+    const v: unknown = JSON.parse(buf.toString('utf8', s, e));
+    if (v === '' && type !== 'text') return out.text('\\N'), true;
+    const token = type === 'text' && typeof v === 'string' ? escapeCopyText(v) : this.encoders[i]!(v);
+    if (token === undefined) return false;
+    if (i === this.partIndex) this.partKey = partitionKey(token, this.interval!);
+    out.text(token);
+    return true;
+  }
+
+  // ---- the scanner: each method advances this.p past one construct, false on a syntax error
+
+  private ws(): void {
+    const buf = this.buf;
+    let p = this.p;
+    while (p < this.end) {
+      const c = buf[p]!;
+      if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
+      p++;
+    }
+    this.p = p;
+  }
+
+  /** One value; captured for `column` (>= 0); descended into with `node` when an object. */
+  private value(node: PathNode | null, column: number): boolean {
+    if (this.p >= this.end) return false;
+    const start = this.p;
+    const c = this.buf[start]!;
+    let kind: Kind;
+    if (c === QUOTE) {
+      if (!this.string()) return false;
+      kind = Kind.String;
+    } else if (c === 0x7b) {
+      if (!this.object(node !== null && node.children.size > 0 ? node : null)) return false;
+      kind = Kind.Object;
+    } else if (c === 0x5b) {
+      if (!this.array()) return false;
+      kind = Kind.Array;
+    } else if (c === 0x74) {
+      if (!this.literal('true')) return false;
+      kind = Kind.True;
+    } else if (c === 0x66) {
+      if (!this.literal('false')) return false;
+      kind = Kind.False;
+    } else if (c === 0x6e) {
+      if (!this.literal('null')) return false;
+      kind = Kind.Null;
+    } else {
+      if (!this.number()) return false;
+      kind = Kind.Number;
+    }
+    if (column >= 0) {
+      this.kind[column] = kind;
+      this.vStart[column] = start;
+      this.vEnd[column] = this.p;
+      this.escaped[column] = kind === Kind.String && this.lastEscaped ? 1 : 0;
+      this.isInt[column] = kind === Kind.Number && this.lastInt ? 1 : 0;
+    }
+    return true;
+  }
+
+  private object(node: PathNode | null): boolean {
+    const buf = this.buf;
+    this.p++; // {
+    this.ws();
+    if (buf[this.p] === 0x7d) {
+      this.p++;
+      return true;
+    }
+    for (;;) {
+      if (buf[this.p] !== QUOTE) return false;
+      const ks = this.p + 1;
+      if (!this.string()) return false;
+      const ke = this.p - 1;
+      this.ws();
+      if (buf[this.p] !== 0x3a) return false;
+      this.p++;
+      this.ws();
+      let child: PathNode | undefined;
+      if (node !== null) {
+        child = this.lastEscaped
+          ? node.children.get(JSON.parse(buf.toString('utf8', ks - 1, ke + 1)) as string)
+          : matchKey(node, buf, ks, ke);
+      }
+      // A scalar or array where an object was expected leaves its columns NULL, as in RowEncoder.
+      if (!this.value(child ?? null, child ? child.column : -1)) return false;
+      this.ws();
+      const c = buf[this.p];
+      this.p++;
+      if (c === 0x2c) {
+        this.ws();
+        continue;
+      }
+      return c === 0x7d;
+    }
+  }
+
+  private array(): boolean {
+    const buf = this.buf;
+    this.p++; // [
+    this.ws();
+    if (buf[this.p] === 0x5d) {
+      this.p++;
+      return true;
+    }
+    for (;;) {
+      if (!this.value(null, -1)) return false;
+      this.ws();
+      const c = buf[this.p];
+      this.p++;
+      if (c === 0x2c) {
+        this.ws();
+        continue;
+      }
+      return c === 0x5d;
+    }
+  }
+
+  /** A string starting at this.p (a quote). Sets lastEscaped. */
+  private string(): boolean {
+    const buf = this.buf;
+    const end = this.end;
+    let p = this.p + 1;
+    let escaped = false;
+    while (p < end) {
+      const c = buf[p]!;
+      if (c === QUOTE) {
+        this.p = p + 1;
+        this.lastEscaped = escaped;
+        this.lastInt = false;
+        return true;
+      }
+      if (c === BACKSLASH) {
+        escaped = true;
+        const x = buf[p + 1];
+        if (x === 0x75) {
+          for (let k = 2; k < 6; k++) if (!isHex(buf[p + k])) return false;
+          p += 6;
+        } else if (x === QUOTE || x === BACKSLASH || x === 0x2f || x === 0x62 || x === 0x66 || x === 0x6e || x === 0x72 || x === 0x74) {
+          p += 2;
+        } else return false;
+      } else if (c < 0x20) return false;
+      else p++;
+    }
+    return false;
+  }
+
+  private number(): boolean {
+    const buf = this.buf;
+    let p = this.p;
+    let int = true;
+    if (buf[p] === 0x2d) p++;
+    if (buf[p] === 0x30) p++;
+    else if (isDigit19(buf[p])) while (isDigit(buf[p])) p++;
+    else return false;
+    if (buf[p] === 0x2e) {
+      int = false;
+      p++;
+      if (!isDigit(buf[p])) return false;
+      while (isDigit(buf[p])) p++;
+    }
+    if (buf[p] === 0x65 || buf[p] === 0x45) {
+      int = false;
+      p++;
+      if (buf[p] === 0x2b || buf[p] === 0x2d) p++;
+      if (!isDigit(buf[p])) return false;
+      while (isDigit(buf[p])) p++;
+    }
+    if (p > this.end) return false;
+    this.p = p;
+    this.lastInt = int;
+    this.lastEscaped = false;
+    return true;
+  }
+
+  private literal(word: string): boolean {
+    const p = this.p;
+    if (p + word.length > this.end) return false;
+    for (let k = 1; k < word.length; k++) if (this.buf[p + k] !== word.charCodeAt(k)) return false;
+    this.p = p + word.length;
+    this.lastEscaped = false;
+    this.lastInt = false;
+    return true;
+  }
+}
+
+/**
+ * Rewrite the content of a JSON string with escapes as COPY text, on bytes: \" and \/
+ * become the character, \\ \n \r \t \b \f become COPY's escapes, \uXXXX becomes
+ * UTF-8 (or a COPY escape below 0x20). False for \u0000 and lone surrogates, which
+ * the general path turns into a reject.
+ */
+function copyJsonEscapes(buf: Buffer, s: number, e: number, out: RowWriter): boolean {
+  let run = s;
+  for (let i = s; i < e; i++) {
+    if (buf[i] !== BACKSLASH) continue;
+    if (i > run) out.bytes(buf, run, i);
+    const x = buf[i + 1]!;
+    if (x === 0x75) {
+      let cp = parseInt(buf.toString('latin1', i + 2, i + 6), 16);
+      i += 5;
+      if (cp >= 0xd800 && cp <= 0xdbff) {
+        if (buf[i + 1] !== BACKSLASH || buf[i + 2] !== 0x75) return false;
+        const lo = parseInt(buf.toString('latin1', i + 3, i + 7), 16);
+        if (!(lo >= 0xdc00 && lo <= 0xdfff)) return false;
+        cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+        i += 6;
+      } else if (cp >= 0xdc00 && cp <= 0xdfff) return false;
+      if (cp === 0) return false;
+      if (cp < 0x20 || cp === 0x5c) out.text(escapeCopyText(String.fromCharCode(cp))!);
+      else out.text(String.fromCodePoint(cp));
+    } else {
+      i += 1;
+      switch (x) {
+        case 0x6e: out.text('\\n'); break;
+        case 0x72: out.text('\\r'); break;
+        case 0x74: out.text('\\t'); break;
+        case 0x62: out.text('\\b'); break;
+        case 0x66: out.text('\\f'); break;
+        case BACKSLASH: out.text('\\\\'); break;
+        default: out.byte(x); // \" and \/
+      }
+    }
+    run = i + 1;
+  }
+  if (e > run) out.bytes(buf, run, e);
+  return true;
+}
+
+function matchKey(node: PathNode, buf: Buffer, ks: number, ke: number): PathNode | undefined {
+  const len = ke - ks;
+  outer: for (const k of node.keys) {
+    const b = k.bytes;
+    if (b.length !== len) continue;
+    for (let i = 0; i < len; i++) if (b[i] !== buf[ks + i]) continue outer;
+    return k.node;
+  }
+  return undefined;
+}
+
+const isDigit = (c: number | undefined): boolean => c !== undefined && c >= 0x30 && c <= 0x39;
+const isDigit19 = (c: number | undefined): boolean => c !== undefined && c >= 0x31 && c <= 0x39;
+const isHex = (c: number | undefined): boolean =>
+  c !== undefined && ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66));
+
+/** Bytes COPY text would misread: backslash, tab, LF, CR (JSON whitespace or escapes). */
+function hasCopySpecial(buf: Buffer, s: number, e: number): boolean {
+  for (let i = s; i < e; i++) {
+    const c = buf[i]!;
+    if (c === BACKSLASH || c === 0x0a || c === 0x0d || c === TAB) return true;
+  }
+  return false;
+}
