@@ -59,6 +59,7 @@ export async function serve(config: Config, role: Role): Promise<void> {
 
   const ctx = await openContextPatiently(config, role, log, stop.signal);
   if (!ctx) return;
+  if (stop.signal.aborted) return void (await ctx.close()); // stopped during start-up
   const connection = createRedis(config.redisUrl, { blocking: true });
   const opts = {
     prefix: config.queuePrefix,
@@ -72,7 +73,6 @@ export async function serve(config: Config, role: Role): Promise<void> {
       ? createWorker<ChunkJob>(QUEUE.chunks, connection, chunkProcessor(ctx, log, holder), opts)
       : createWorker<RunJob>(role === 'compactor' ? QUEUE.compact : QUEUE.report, connection, runProcessor(ctx, log, holder, role), opts);
   worker = w;
-  if (stop.signal.aborted) closed = w.close();
 
   const warn = throttled(log.warn, 10_000);
   w.on('error', (err) => warn('queue error (Redis unavailable?); retrying', { error: err.message }));
