@@ -15,7 +15,7 @@
  */
 import { pipeline } from 'node:stream/promises';
 import { beginAttempt, copyWithIsolation, insertRejects, isRowError, lockChunk, markLoaded, PartitionCache, type Reject } from '@copyfleet/db';
-import { CsvReader, LineReader, MAX_RAW_KEPT, type CsvFields } from '@copyfleet/parse';
+import { CsvReader, JsonSequenceReader, LineReader, MAX_RAW_KEPT, type CsvFields } from '@copyfleet/parse';
 import { canPassThrough, copyColumnsSql, JsonLineEncoder, passThroughCopySql, qualified, RowEncoder } from '@copyfleet/schema';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Source } from '@copyfleet/source';
@@ -166,28 +166,29 @@ async function parseRange(run: ChunkRun, task: ChunkTask): Promise<Parsed> {
       opts,
     );
   } else {
-    // JSON Lines: the byte-level encoder first; JSON.parse + RowEncoder for lines it declines.
+    // JSON: the byte-level encoder first; JSON.parse + RowEncoder for records it declines.
     const fast = new JsonLineEncoder(spec.table, task.runId);
-    reader = new LineReader(
-      {
-        line(buf, start, end, offset, line) {
-          if (fast.encode(buf, start, end, spool, offset, line)) {
-            if (fast.partKey !== null) partKeys.add(fast.partKey);
-            return;
-          }
-          let value: unknown;
-          try {
-            value = JSON.parse(buf.toString('utf8', start, end));
-          } catch (err) {
-            bad(`invalid JSON: ${(err as Error).message}`, offset, line, Buffer.from(buf.subarray(start, Math.min(end, start + MAX_RAW_KEPT))));
-            return;
-          }
-          take(encoder.encodeJson(value, offset), offset, line, () => Buffer.from(buf.subarray(start, Math.min(end, start + MAX_RAW_KEPT))));
-        },
-        bad,
-      },
-      opts,
-    );
+    const record = (buf: Buffer, start: number, end: number, offset: number, line: number, ks = -1, ke = -1): void => {
+      if (fast.encode(buf, start, end, spool, offset, line, ks, ke)) {
+        if (fast.partKey !== null) partKeys.add(fast.partKey);
+        return;
+      }
+      const raw = (): Buffer => Buffer.from(buf.subarray(ks >= 0 ? ks : start, Math.min(end, start + MAX_RAW_KEPT)));
+      let value: unknown;
+      let key: string | undefined;
+      try {
+        value = JSON.parse(buf.toString('utf8', start, end));
+        if (ks >= 0) key = JSON.parse(buf.toString('utf8', ks, ke)) as string;
+      } catch (err) {
+        bad(`invalid JSON: ${(err as Error).message}`, offset, line, raw());
+        return;
+      }
+      take(encoder.encodeJson(value, offset, key), offset, line, raw);
+    };
+    reader =
+      spec.format === 'json'
+        ? new JsonSequenceReader({ item: record, bad }, { ...opts, members: spec.json?.kind === 'object' })
+        : new LineReader({ line: (buf, s, e, offset, line) => record(buf, s, e, offset, line), bad }, opts);
   }
 
   for await (const chunk of run.source.stream(task.start, task.end) as AsyncIterable<Buffer>) reader.push(chunk);

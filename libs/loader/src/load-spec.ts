@@ -2,7 +2,7 @@
  * What a worker needs to load any chunk of a run: stored as copyfleet.runs.spec by
  * the splitter, read once per run by each worker.
  */
-import type { CsvDialect, FormatName } from '@copyfleet/parse';
+import type { CsvDialect, FormatName, JsonContainer } from '@copyfleet/parse';
 import type { TableSpec } from '@copyfleet/schema';
 
 export interface LoadSpec {
@@ -12,4 +12,6 @@ export interface LoadSpec {
   /** Line number (1-based) on which the first chunk starts: 1 plus the header's lines. */
   firstDataLine: number;
   maxRecordBytes: number;
+  /** JSON documents: where the records are (members of an object, or array items). */
+  json?: JsonContainer;
 }

@@ -3,3 +3,4 @@ export { CsvReader, type CsvFields, type ReaderOptions } from './csv-reader.js';
 export { JsonlReader, LineReader, type LineHandler } from './jsonl-reader.js';
 export { MAX_RAW_KEPT, type RecordHandler } from './record-handler.js';
 export { sniffFormat, hasBom, type FormatName, type Sniffed } from './sniff.js';
+export { JsonSequenceReader, type ItemHandler, type SequenceOptions, type JsonContainer } from './json-sequence-reader.js';

@@ -32,7 +32,9 @@ export function sniffFormat(head: Buffer, fileName: string): Sniffed {
     const line = body.toString('utf8', 0, nl < 0 ? body.length : nl).trim();
     try {
       JSON.parse(line);
-      return { format: 'jsonl', dialect: CSV_DIALECT, bomBytes };
+      // One object on one line: JSON Lines, unless it is the whole of a .json file.
+      const single = nl < 0 || body.subarray(nl + 1).toString('utf8').trim() === '';
+      return { format: single && lower.endsWith('.json') ? 'json' : 'jsonl', dialect: CSV_DIALECT, bomBytes };
     } catch {
       return { format: 'json', dialect: CSV_DIALECT, bomBytes };
     }

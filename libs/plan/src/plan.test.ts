@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CsvReader, CSV_DIALECT, JsonlReader, type CsvFields } from '@copyfleet/parse';
+import { CsvReader, CSV_DIALECT, JsonlReader, JsonSequenceReader, type CsvFields } from '@copyfleet/parse';
 import { LocalFileSource } from '@copyfleet/source';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -158,4 +158,48 @@ describe('planChunks on JSONL', () => {
 
 it('CSV_DIALECT is RFC 4180', () => {
   expect(String.fromCharCode(CSV_DIALECT.delimiter, CSV_DIALECT.quote!)).toBe(',"');
+});
+
+describe('planChunks on JSON documents', () => {
+  const readItems = async (source: LocalFileSource, plan: Plan): Promise<unknown[]> => {
+    const out: unknown[] = [];
+    for (const c of plan.chunks) {
+      const reader = new JsonSequenceReader(
+        {
+          item: (b, s, e, _o, _l, ks, ke) => void out.push(ks >= 0 ? [JSON.parse(b.toString('utf8', ks, ke)), JSON.parse(b.toString('utf8', s, e))] : JSON.parse(b.toString('utf8', s, e))),
+          bad: (reason) => void out.push({ bad: reason }),
+        },
+        { startOffset: c.start, maxRecordBytes: 1 << 24, members: plan.json?.kind === 'object' },
+      );
+      for await (const buf of source.stream(c.start, c.end) as AsyncIterable<Buffer>) {
+        for (let i = 0; i < buf.length; i += 333) reader.push(buf.subarray(i, i + 333));
+      }
+      reader.end();
+    }
+    return out;
+  };
+
+  it('an array, an object keyed by id, or an array under the first key: every record exactly once', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.jsonValue({ maxDepth: 3 }), { maxLength: 30 }),
+        fc.constantFrom('array', 'object', 'member-array'),
+        fc.constantFrom(0, 2),
+        fc.constantFrom(...CHUNK_SIZES),
+        async (values, shape, indent, chunkBytes) => {
+          // Keyed records are objects (an array as the first value means "the records are this array").
+          const keyed = Object.fromEntries(values.map((v, i) => [`t_${i}, "x"`, { v }]));
+          const doc = shape === 'array' ? values : shape === 'object' ? keyed : { statuses: values, meta: { n: 1 } };
+          const source = writeTemp(JSON.stringify(doc, null, indent), '.json');
+          const plan = await planChunks(source, { chunkBytes });
+          expect(plan.format).toBe('json');
+          expect(plan.json?.kind).toBe(shape);
+          const items = await readItems(source, plan);
+          const normal = (v: unknown): unknown => JSON.parse(JSON.stringify(v));
+          expect(items).toEqual(shape === 'object' ? Object.entries(keyed).map(([k, v]) => [k, normal(v)]) : values.map(normal));
+        },
+      ),
+      { numRuns: 300, seed: 11 },
+    );
+  });
 });

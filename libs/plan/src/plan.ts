@@ -4,9 +4,10 @@
  * Reads the head, a few KiB per edge, and — only for quoted CSV — one quote-parity
  * pass. Never parses the whole file.
  */
-import { CsvReader, CSV_DIALECT, sniffFormat, type CsvDialect, type CsvFields, type FormatName } from '@copyfleet/parse';
+import { CsvReader, CSV_DIALECT, sniffFormat, type CsvDialect, type CsvFields, type FormatName, type JsonContainer } from '@copyfleet/parse';
 import type { Source } from '@copyfleet/source';
 import { resolveLineEdges, resolveQuotedEdges } from './boundaries.js';
+import { scanJsonLayout } from './json-edges.js';
 
 export interface PlanOptions {
   chunkBytes: number;
@@ -37,6 +38,8 @@ export interface Plan {
   chunks: ChunkRange[];
   /** Whether a quote-parity pass decided the edges. */
   quoteScan: boolean;
+  /** JSON documents: where the records are. */
+  json?: JsonContainer;
 }
 
 export class PlanError extends Error {
@@ -53,7 +56,12 @@ export async function planChunks(source: Source, opts: PlanOptions): Promise<Pla
   const format = opts.format ?? sniffed.format;
   const dialect = opts.dialect ?? (format === 'csv' ? sniffed.dialect : CSV_DIALECT);
   if (format === 'json') {
-    throw new PlanError(`${source.uri}: looks like a JSON document, not JSON Lines. Loading JSON documents is not supported yet; convert to one value per line (e.g. jq -c '.[]').`);
+    const layout = await scanJsonLayout(source, sniffed.bomBytes, size, opts.chunkBytes).catch((err: Error) => {
+      throw new PlanError(`${source.uri}: ${err.message}`);
+    });
+    const edges = [layout.start, ...layout.edges, layout.end];
+    const chunks = edges.slice(0, -1).map((start, k) => ({ chunkNo: k, start, end: edges[k + 1]! })).filter((c) => c.end > c.start);
+    return { size, version, format, dialect, header: null, dataStart: layout.start, chunks, quoteScan: false, json: layout.container };
   }
 
   let header: string[] | null = null;

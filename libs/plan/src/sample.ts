@@ -3,7 +3,7 @@
  * spaced chunks (their edges are record starts, so a short read there parses
  * cleanly). A few MiB in all, whatever the file size.
  */
-import { CsvReader, JsonlReader, type CsvFields } from '@copyfleet/parse';
+import { CsvReader, JsonlReader, JsonSequenceReader, type CsvFields } from '@copyfleet/parse';
 import type { Source } from '@copyfleet/source';
 import type { Plan } from './plan.js';
 
@@ -38,6 +38,23 @@ export async function sampleRecords(source: Source, plan: Plan): Promise<Sample>
       const r = new CsvReader(plan.dialect, handler as never, opts);
       r.push(buf.subarray(0, cut));
       if (cut === buf.length) r.end();
+    } else if (plan.format === 'json') {
+      // Items end at a comma, so an item cut by the window is never emitted.
+      const r = new JsonSequenceReader(
+        {
+          item: (b, s, e) => {
+            try {
+              sample.json.push(JSON.parse(b.toString('utf8', s, e)));
+            } catch {
+              /* a malformed record tells nothing */
+            }
+          },
+          bad: () => undefined,
+        },
+        { ...opts, members: plan.json?.kind === 'object' },
+      );
+      r.push(buf);
+      if (w.end === plan.chunks.at(-1)?.end) r.end();
     } else {
       const r = new JsonlReader(handler as never, opts);
       r.push(buf.subarray(0, cut));

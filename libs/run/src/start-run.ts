@@ -56,6 +56,7 @@ export async function startRun(ctx: Context, req: LoadRequest): Promise<StartedR
     table,
     firstDataLine: 1 + (await countLines(source, plan.dataStart)),
     maxRecordBytes: ctx.config.maxRecordBytes,
+    ...(plan.json ? { json: plan.json } : {}),
   };
 
   let runId: string;

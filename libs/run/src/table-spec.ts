@@ -4,7 +4,7 @@
  * reload keeps the same columns and types.
  */
 import type { Plan, Sample } from '@copyfleet/plan';
-import { inferCsvColumns, inferJsonColumns, tableNameFor, toIdentifier, type Column, type TableSpec } from '@copyfleet/schema';
+import { inferCsvColumns, inferJsonColumns, tableNameFor, toIdentifier, uniqueNames, type Column, type TableSpec } from '@copyfleet/schema';
 import type { LoadRequest } from './request.js';
 
 export class LoadRequestError extends Error {
@@ -22,7 +22,12 @@ export function targetName(req: LoadRequest, fileName: string, defaultSchema: st
 }
 
 export function buildTableSpec(req: LoadRequest, target: { schema: string; table: string }, plan: Plan, sample: Sample): TableSpec {
-  const columns: Column[] = plan.format === 'csv' ? inferCsvColumns(plan.header, sample.csv) : inferJsonColumns(sample.json);
+  let columns: Column[] = plan.format === 'csv' ? inferCsvColumns(plan.header, sample.csv) : inferJsonColumns(sample.json);
+  if (plan.json?.kind === 'object') {
+    // Records keyed by id: the member name is a column of its own, first.
+    const keyName = uniqueNames([...columns.map((c) => c.name), 'key']).at(-1)!;
+    columns = [{ name: keyName, type: 'text', source: { kind: 'key' } }, ...columns];
+  }
   if (columns.length === 0) throw new LoadRequestError('no columns found: the file has no header and no records');
   const names = columns.map((c) => c.name);
 

@@ -53,6 +53,8 @@ export class JsonLineEncoder {
   private readonly partIndex: number;
   private readonly interval: PartitionInterval | null;
   private readonly lineage: string | null;
+  /** Column fed by the record's member name (objects keyed by id), or -1. */
+  private readonly keyColumn: number;
   // Per-line captures, reused.
   private readonly kind: Uint8Array;
   private readonly vStart: Int32Array;
@@ -85,6 +87,7 @@ export class JsonLineEncoder {
         node.column = i;
       }
     });
+    this.keyColumn = spec.columns.findIndex((c) => c.source.kind === 'key');
     this.partIndex = spec.partition ? spec.columns.findIndex((c) => c.name === spec.partition!.column) : -1;
     this.interval = spec.partition?.interval ?? null;
     this.lineage = hasLineage(spec) ? `\t${runId}\t` : null;
@@ -102,11 +105,19 @@ export class JsonLineEncoder {
    * Encode the JSON value in buf[start, end) as one COPY row into `out`.
    * Returns false (writing nothing) when the line needs the general path.
    */
-  encode(buf: Buffer, start: number, end: number, out: RowWriter, offset: number, line: number): boolean {
+  encode(buf: Buffer, start: number, end: number, out: RowWriter, offset: number, line: number, keyStart = -1, keyEnd = -1): boolean {
     this.buf = buf;
     this.p = start;
     this.end = end;
     this.kind.fill(Kind.None);
+    if (this.keyColumn >= 0 && keyStart >= 0) {
+      // The member name, a JSON string already delimited by the reader.
+      this.p = keyStart;
+      this.end = keyEnd;
+      if (!this.value(null, this.keyColumn) || this.p !== keyEnd) return false;
+      this.p = start;
+      this.end = end;
+    }
     this.ws();
     if (!this.value(this.root, this.root.column)) return false;
     this.ws();

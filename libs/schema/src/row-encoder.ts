@@ -31,7 +31,7 @@ export class RowEncoder {
 
   constructor(spec: TableSpec, runId: number | string) {
     this.columns = spec.columns;
-    this.getters = spec.columns.map(getterFor);
+    this.getters = spec.columns.map((c) => (c.source.kind === 'key' ? () => this.key : getterFor(c)));
     this.encoders = spec.columns.map((c) => encoderFor(c.type));
     this.partIndex = spec.partition ? spec.columns.findIndex((c) => c.name === spec.partition!.column) : -1;
     this.interval = spec.partition?.interval ?? null;
@@ -48,9 +48,14 @@ export class RowEncoder {
     return this.encode(fields, offset);
   }
 
-  encodeJson(record: unknown, offset: number): EncodedRow | null {
+  /** Encode a JSON record; `key` is its member name when records are keyed by id. */
+  encodeJson(record: unknown, offset: number, key?: string): EncodedRow | null {
+    this.key = key;
     return this.encode(record, offset);
   }
+
+  /** The current record's member name, for columns whose source is the key. */
+  private key: string | undefined;
 
   private encode(record: unknown, offset: number): EncodedRow | null {
     const n = this.columns.length;
@@ -85,6 +90,8 @@ function getterFor(col: Column): Getter {
     }
     case 'record':
       return (r) => r;
+    case 'key':
+      return () => undefined; // bound per record by the encoder
     case 'path': {
       const p = src.path;
       if (p.length === 1) {

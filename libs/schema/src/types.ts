@@ -7,7 +7,9 @@ export const COLUMN_TYPES: readonly ColumnType[] = ['bigint', 'numeric', 'double
 export type ColumnSource =
   | { kind: 'field'; index: number }
   | { kind: 'path'; path: string[] }
-  | { kind: 'record' };
+  | { kind: 'record' }
+  /** The member name of a record in a JSON object keyed by id. */
+  | { kind: 'key' };
 
 export interface Column {
   name: string;
