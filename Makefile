@@ -1,7 +1,8 @@
 # copyfleet: thin entry points; the logic lives in libs/ and scripts/.
 #   make load FILE=data.csv [TABLE=t] [WORKERS=n] [CHUNK=64MiB] [KEY=a,b] [PARTITION=month]
 #   make test
-.PHONY: help setup build load test test-unit down status clean
+#   make bench [BENCH_BYTES=1GiB]   (BENCHMARKS.md says what it measures)
+.PHONY: help setup build load test test-unit bench down status clean
 
 CLI := node apps/cli/dist/main.js
 
@@ -20,6 +21,10 @@ load: setup ## load FILE into PostgreSQL (TABLE, WORKERS, CHUNK, KEY, PARTITION 
 
 test: setup ## run the test suite against the real PostgreSQL and Redis
 	@node_modules/.bin/vitest run
+
+bench: setup ## benchmark copyfleet against psql \copy, DuckDB and a Node script (BENCH_BYTES=1GiB); writes BENCHMARKS.md
+	@node_modules/.bin/tsc -b bench
+	@BENCH_BYTES="$(BENCH_BYTES)" BENCH_SEED="$(BENCH_SEED)" BENCH_STREAMS="$(BENCH_STREAMS)" BENCH_SYSTEMS="$(BENCH_SYSTEMS)" node bench/dist/main.js
 
 down: ## stop the local PostgreSQL and Redis started by setup
 	@bash scripts/services.sh down

@@ -1,0 +1,72 @@
+/**
+ * The benchmark's settings, from the environment (`make bench BENCH_BYTES=2MiB` …); an
+ * empty variable counts as unset. Services come from DATABASE_URL / REDIS_URL or the
+ * repo's .env, as for every other copyfleet command.
+ */
+import { cpus } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import { parseSize } from '@copyfleet/config';
+import { REPO_ROOT, testServices } from '@copyfleet/testing';
+
+export interface BenchConfig {
+  repoRoot: string;
+  /** Size of each generated input (CSV and JSONL). */
+  bytes: number;
+  seed: number;
+  /** Parallel streams for the N-stream baselines and copyfleet's WORKERS: the number of cores by default. */
+  streams: number;
+  /** Generated inputs (cached by size and seed), split parts, logs, copyfleet reports. */
+  workDir: string;
+  /** Where <timestamp>.json and latest.json go. */
+  resultsDir: string;
+  /** The Markdown report (BENCHMARKS.md). */
+  markdownPath: string;
+  /** Tables are `<prefix>_cf_trips`, `<prefix>_copy_chat`, …; also the copyfleet queue prefix. */
+  tablePrefix: string;
+  /** Only these system ids (or id prefixes such as `csv/`); null = all. */
+  systems: string[] | null;
+  /** Keep the loaded tables at the end (they are dropped by default). */
+  keepTables: boolean;
+  databaseUrl: string;
+  redisUrl: string;
+}
+
+const env = (name: string): string | undefined => {
+  const v = process.env[name]?.trim();
+  return v ? v : undefined;
+};
+
+function positiveInt(name: string, fallback: number): number {
+  const raw = env(name);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name}=${raw}: write a positive integer`);
+  return n;
+}
+
+function path(name: string, fallback: string): string {
+  const p = env(name) ?? fallback;
+  return isAbsolute(p) ? p : join(REPO_ROOT, p);
+}
+
+export function benchConfig(): BenchConfig {
+  const { databaseUrl, redisUrl } = testServices();
+  const bytes = parseSize(env('BENCH_BYTES') ?? '1GiB');
+  if (bytes < 1) throw new Error('BENCH_BYTES must be at least 1 byte');
+  const prefix = env('BENCH_TABLE_PREFIX') ?? 'bench';
+  if (!/^[a-z_][a-z0-9_]{0,40}$/.test(prefix)) throw new Error(`BENCH_TABLE_PREFIX=${prefix}: use lower-case letters, digits and _`);
+  return {
+    repoRoot: REPO_ROOT,
+    bytes,
+    seed: positiveInt('BENCH_SEED', 42),
+    streams: positiveInt('BENCH_STREAMS', cpus().length),
+    workDir: path('BENCH_WORK', 'bench/work'),
+    resultsDir: path('BENCH_RESULTS', 'bench/results'),
+    markdownPath: path('BENCH_MARKDOWN', 'BENCHMARKS.md'),
+    tablePrefix: prefix,
+    systems: env('BENCH_SYSTEMS')?.split(',').map((s) => s.trim()).filter(Boolean) ?? null,
+    keepTables: env('BENCH_KEEP_TABLES') === '1',
+    databaseUrl,
+    redisUrl,
+  };
+}

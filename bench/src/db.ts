@@ -1,0 +1,150 @@
+/**
+ * The harness's own PostgreSQL work, outside every measurement: dropping and creating the
+ * target tables, CHECKPOINT, reading copyfleet's run timings, checking loads, describing
+ * the server.
+ */
+import pg from 'pg';
+import type { Dataset } from './datasets.js';
+
+export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+/** A table as copyfleet created it: what the baselines' table must repeat. */
+export interface TableShape {
+  columns: { name: string; type: string }[];
+  /** e.g. "RANGE (datetime)"; null when the table is not partitioned. */
+  partitionKey: string | null;
+  /** Partition name suffixes (after "<table>_") and their bounds, e.g. "FOR VALUES FROM (…) TO (…)" or "DEFAULT". */
+  partitions: { suffix: string; bound: string }[];
+  unlogged: boolean;
+  indexes: number;
+}
+
+export interface RunTimings {
+  runId: string;
+  status: string;
+  rowsLoaded: number;
+  rowsRejected: number;
+  chunks: number;
+  /** max(chunks.loaded_at) - runs.started_at: the rows are in the table. */
+  ingestSeconds: number;
+  /** planned_at - started_at. */
+  planSeconds: number;
+  /** finished_at - started_at: ingest plus compaction (ANALYZE) and reports. */
+  runSeconds: number;
+}
+
+export class Db {
+  private constructor(private readonly client: pg.Client) {}
+
+  static async connect(url: string): Promise<Db> {
+    const client = new pg.Client({ connectionString: url, application_name: 'copyfleet-bench' });
+    await client.connect();
+    return new Db(client);
+  }
+
+  close(): Promise<void> {
+    return this.client.end();
+  }
+
+  async query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return (await this.client.query<T>(sql, params)).rows;
+  }
+
+  async dropTables(names: string[]): Promise<void> {
+    for (const n of names) await this.query(`DROP TABLE IF EXISTS ${quoteIdent(n)} CASCADE`);
+  }
+
+  async checkpoint(): Promise<void> {
+    await this.query('CHECKPOINT');
+  }
+
+  async shape(table: string): Promise<TableShape> {
+    const [rel] = await this.query<{ oid: number; unlogged: boolean; partkey: string | null; indexes: number }>(
+      `SELECT c.oid, c.relpersistence = 'u' AS unlogged,
+              CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partkey,
+              (SELECT count(*)::int FROM pg_index i WHERE i.indrelid = c.oid) AS indexes
+         FROM pg_class c WHERE c.oid = $1::regclass`,
+      [table],
+    );
+    if (!rel) throw new Error(`table ${table} does not exist`);
+    const columns = await this.query<{ name: string; type: string }>(
+      `SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute
+        WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+      [rel.oid],
+    );
+    const parts = await this.query<{ name: string; bound: string }>(
+      `SELECT c.relname AS name, pg_get_expr(c.relpartbound, c.oid) AS bound
+         FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = $1 ORDER BY c.relname`,
+      [rel.oid],
+    );
+    const prefix = `${table}_`;
+    return {
+      columns,
+      partitionKey: rel.partkey,
+      partitions: parts.map((p) => ({ suffix: p.name.startsWith(prefix) ? p.name.slice(prefix.length) : p.name, bound: p.bound })),
+      unlogged: rel.unlogged,
+      indexes: rel.indexes,
+    };
+  }
+
+  /** Create `table` with the columns, partitioning and partitions of `shape` (no indexes: copyfleet's have none without KEY). */
+  async createLike(table: string, shape: TableShape): Promise<void> {
+    const cols = shape.columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ');
+    const unlogged = shape.unlogged ? 'UNLOGGED ' : '';
+    await this.query(`CREATE ${unlogged}TABLE ${quoteIdent(table)} (${cols})${shape.partitionKey ? ` PARTITION BY ${shape.partitionKey}` : ''}`);
+    for (const p of shape.partitions) {
+      await this.query(`CREATE ${unlogged}TABLE ${quoteIdent(`${table}_${p.suffix}`)} PARTITION OF ${quoteIdent(table)} ${p.bound}`);
+    }
+  }
+
+  /** Row count and the two sums, exactly; throws when anything differs from the generator's totals. */
+  async verify(table: string, ds: Dataset, want: { rows: number; intSum: number; decimalSumMilli: number }): Promise<number> {
+    const [got] = await this.query<{ rows: string; int_sum: string | null; dec_milli: string | null }>(
+      `SELECT count(*) AS rows, sum(${quoteIdent(ds.intColumn)}) AS int_sum, (sum(${quoteIdent(ds.decimalColumn)}) * 1000)::bigint AS dec_milli
+         FROM ${quoteIdent(table)}`,
+    );
+    const rows = Number(got!.rows);
+    const problems: string[] = [];
+    if (rows !== want.rows) problems.push(`${rows} rows instead of ${want.rows}`);
+    if (Number(got!.int_sum ?? 0) !== want.intSum) problems.push(`sum(${ds.intColumn}) = ${got!.int_sum} instead of ${want.intSum}`);
+    if (Number(got!.dec_milli ?? 0) !== want.decimalSumMilli) {
+      problems.push(`sum(${ds.decimalColumn})*1000 = ${got!.dec_milli} instead of ${want.decimalSumMilli}`);
+    }
+    if (problems.length) throw new Error(`load into ${table} is wrong: ${problems.join('; ')}`);
+    return rows;
+  }
+
+  async runTimings(runId: string): Promise<RunTimings> {
+    const [r] = await this.query<{
+      status: string; rows_loaded: string; rows_rejected: string; chunks: number; ingest: number | null; plan: number | null; run: number | null;
+    }>(
+      `SELECT r.status, r.rows_loaded, r.rows_rejected, count(c.chunk_no)::int AS chunks,
+              extract(epoch FROM max(c.loaded_at) - r.started_at)::float8 AS ingest,
+              extract(epoch FROM r.planned_at - r.started_at)::float8 AS plan,
+              extract(epoch FROM r.finished_at - r.started_at)::float8 AS run
+         FROM copyfleet.runs r LEFT JOIN copyfleet.chunks c USING (run_id)
+        WHERE r.run_id = $1 GROUP BY r.run_id`,
+      [runId],
+    );
+    if (!r) throw new Error(`copyfleet.runs has no run ${runId}`);
+    return {
+      runId,
+      status: r.status,
+      rowsLoaded: Number(r.rows_loaded),
+      rowsRejected: Number(r.rows_rejected),
+      chunks: r.chunks,
+      ingestSeconds: r.ingest ?? NaN,
+      planSeconds: r.plan ?? NaN,
+      runSeconds: r.run ?? NaN,
+    };
+  }
+
+  async server(): Promise<{ version: string; settings: { name: string; setting: string; unit: string | null; source: string }[] }> {
+    const [v] = await this.query<{ version: string }>('SELECT version()');
+    const settings = await this.query<{ name: string; setting: string; unit: string | null; source: string }>(
+      // Leave out what this session set (application_name, client_encoding): the server's settings only.
+      `SELECT name, setting, unit, source FROM pg_settings WHERE source NOT IN ('default', 'client', 'session') ORDER BY name`,
+    );
+    return { version: v!.version, settings };
+  }
+}

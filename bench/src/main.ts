@@ -1,0 +1,128 @@
+/**
+ * `make bench`: generate (or reuse) the inputs, load each with copyfleet and with the
+ * alternatives one after another, check every load, and write bench/results/*.json and
+ * BENCHMARKS.md. Settings: see config.ts (BENCH_BYTES, BENCH_SEED, BENCH_STREAMS,
+ * BENCH_SYSTEMS, BENCH_WORK, BENCH_RESULTS, BENCH_MARKDOWN, BENCH_TABLE_PREFIX,
+ * BENCH_KEEP_TABLES). Exits non-zero when any system fails or loads a wrong table.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { benchConfig, type BenchConfig } from './config.js';
+import { CHAT, TRIPS, type Dataset } from './datasets.js';
+import { Db } from './db.js';
+import { ensureInput, ensureSplit, type Input, type SplitInput } from './generate.js';
+import { markdown, ratios, writeResults, type InputInfo, type Machine, type Results } from './report.js';
+import { csvBaselines, dropAll, jsonlBaselines, runBaseline, runCopyfleet, type Bench, type SystemResult } from './systems.js';
+
+const log = (line: string): void => void process.stdout.write(`bench: ${line}\n`);
+
+function git(cfg: BenchConfig, args: string[]): string {
+  try {
+    return execFileSync('git', args, { cwd: cfg.repoRoot, encoding: 'utf8' }).trim();
+  } catch {
+    return '';
+  }
+}
+
+/** The DuckDB package's version, or null with the reason it cannot be used here. */
+async function duckdbAvailable(cfg: BenchConfig): Promise<{ version: string | null; reason: string }> {
+  try {
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const db = await DuckDBInstance.create(':memory:');
+    db.closeSync();
+    const pkg = JSON.parse(readFileSync(join(cfg.repoRoot, 'node_modules/@duckdb/node-api/package.json'), 'utf8')) as { version: string };
+    return { version: pkg.version, reason: '' };
+  } catch (err) {
+    return { version: null, reason: `@duckdb/node-api does not load here: ${(err as Error).message}` };
+  }
+}
+
+function commandLine(cfg: BenchConfig): string {
+  const vars = ['BENCH_BYTES', 'BENCH_SEED', 'BENCH_STREAMS', 'BENCH_SYSTEMS'].filter((v) => process.env[v]?.trim());
+  return ['make bench', ...vars.map((v) => `${v}=${process.env[v]!.trim()}`)].join(' ') + (vars.length ? '' : ` (BENCH_BYTES=${cfg.bytes})`);
+}
+
+async function main(): Promise<void> {
+  const cfg = benchConfig();
+  // BENCH_SYSTEMS=csv,jsonl/duckdb: ids or their prefixes; copyfleet runs for every input that is benchmarked.
+  const wanted = (id: string): boolean => !cfg.systems || cfg.systems.some((s) => id.startsWith(s));
+  const datasets = [TRIPS, CHAT].filter((ds) => !cfg.systems || cfg.systems.some((s) => s.split('/')[0] === ds.format));
+  const date = new Date().toISOString();
+  const loadAverage = loadavg()[0]!;
+
+  // Inputs first, so generation never overlaps a load.
+  const inputs = new Map<Dataset, { input: Input; split: SplitInput }>();
+  for (const ds of datasets) {
+    const input = ensureInput(ds.format, join(cfg.workDir, 'inputs'), cfg.bytes, cfg.seed);
+    log(`${ds.format}: ${input.path} (${input.totals.rows} rows, ${input.totals.bytes} bytes)${input.generateSeconds ? `, generated in ${input.generateSeconds.toFixed(1)} s` : ', cached'}`);
+    const split = ensureSplit(input.path, cfg.streams);
+    inputs.set(ds, { input, split });
+  }
+
+  const duck = datasets.includes(CHAT) ? await duckdbAvailable(cfg) : { version: null, reason: '' };
+  const db = await Db.connect(cfg.databaseUrl);
+  const b: Bench = { cfg, db, env: { ...process.env, DATABASE_URL: cfg.databaseUrl, REDIS_URL: cfg.redisUrl }, log };
+  const systems: SystemResult[] = [];
+  const skipped: Results['skipped'] = [];
+  try {
+    for (const ds of datasets) {
+      const { input, split } = inputs.get(ds)!;
+      const cf = await runCopyfleet(b, ds, datasets, input);
+      systems.push(cf.r);
+      const specs =
+        ds.format === 'csv' ? csvBaselines(b, ds, input, split, cf.shape) : jsonlBaselines(b, ds, input, split, cf.shape, duck.version !== null);
+      if (ds.format === 'jsonl' && duck.version === null) skipped.push({ id: 'jsonl/duckdb-*', reason: duck.reason });
+      for (const spec of specs.filter((s) => wanted(s.id))) systems.push(await runBaseline(b, ds, datasets, input, spec));
+    }
+    if (!cfg.keepTables) await dropAll(b, datasets);
+
+    const server = await db.server();
+    const machine: Machine = {
+      nproc: cpus().length,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      memoryBytes: totalmem(),
+      kernel: release(),
+      node: process.version,
+      postgres: server,
+      duckdb: duck.version,
+      loadAverage,
+    };
+    const inputInfo: InputInfo[] = datasets.map((ds) => {
+      const { input, split } = inputs.get(ds)!;
+      return {
+        format: ds.format,
+        file: input.path.startsWith(cfg.repoRoot) ? input.path.slice(cfg.repoRoot.length) : input.path,
+        bytes: input.totals.bytes,
+        rows: input.totals.rows,
+        generateSeconds: input.generateSeconds,
+        splitSeconds: split.splitSeconds,
+        parts: split.parts.length,
+      };
+    });
+    const dirty = git(cfg, ['status', '--porcelain', '--', 'libs', 'apps']).split('\n').filter(Boolean);
+    const res: Results = {
+      date,
+      command: commandLine(cfg),
+      commit: { hash: git(cfg, ['rev-parse', 'HEAD']), dirtyFiles: dirty.map((l) => l.slice(3)) },
+      config: { bytes: cfg.bytes, seed: cfg.seed, streams: cfg.streams },
+      machine,
+      inputs: inputInfo,
+      systems,
+      ratios: ratios(systems),
+      skipped,
+    };
+    const file = writeResults(cfg.resultsDir, res);
+    writeFileSync(cfg.markdownPath, markdown(res));
+    for (const r of res.ratios) log(`${r.format}: ${r.label}: ${r.value.toFixed(2)}`);
+    log(`results in ${file} and ${cfg.markdownPath}`);
+  } finally {
+    await db.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: FAILED: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

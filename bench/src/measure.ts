@@ -1,0 +1,186 @@
+/**
+ * What one load costs, read from /proc (we run as root, on the same machine as PostgreSQL):
+ *
+ * - wall seconds of the whole command;
+ * - client CPU: user+system time of every process the harness started and reaped during
+ *   the load, from the harness's own cutime/cstime (a child's figure includes the children
+ *   it reaped, so copyfleet's workers count through the CLI);
+ * - PostgreSQL CPU: user+system time of all `postgres` processes, plus the children the
+ *   postmaster reaped (backends that ended during the load), after minus before;
+ * - other CPU: what the rest of the machine used meanwhile (all busy time in /proc/stat
+ *   minus the two above), to show when something else competed for the cores;
+ * - peak RSS (VmHWM) of each client process, polled every 200 ms.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+
+const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+interface Stat {
+  comm: string;
+  ppid: number;
+  /** utime + stime, in ticks. */
+  own: number;
+  /** cutime + cstime: reaped children, in ticks. */
+  children: number;
+}
+
+function readStat(pid: number | 'self'): Stat | null {
+  let s: string;
+  try {
+    s = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return null; // gone
+  }
+  // "pid (comm) state ppid … utime stime cutime cstime …": comm may hold spaces and parentheses.
+  const close = s.lastIndexOf(')');
+  const f = s.slice(close + 2).split(' ');
+  return {
+    comm: s.slice(s.indexOf('(') + 1, close),
+    ppid: Number(f[1]),
+    own: Number(f[11]) + Number(f[12]),
+    children: Number(f[13]) + Number(f[14]),
+  };
+}
+
+function pids(): number[] {
+  return readdirSync('/proc')
+    .filter((d) => d.charCodeAt(0) >= 48 && d.charCodeAt(0) <= 57)
+    .map(Number);
+}
+
+/** CPU seconds of every postgres process, including backends already reaped by the postmaster. */
+export function postgresCpuSeconds(): number {
+  let ticks = 0;
+  for (const pid of pids()) {
+    const st = readStat(pid);
+    if (st?.comm === 'postgres') ticks += st.own + st.children;
+  }
+  return ticks / TICKS_PER_SECOND;
+}
+
+/** CPU seconds of the harness's reaped children (and theirs). */
+export function childrenCpuSeconds(): number {
+  return (readStat('self')?.children ?? 0) / TICKS_PER_SECOND;
+}
+
+/** Busy CPU seconds of the whole machine, all cores (/proc/stat, everything but idle and iowait). */
+export function machineBusySeconds(): number {
+  const line = readFileSync('/proc/stat', 'latin1').split('\n', 1)[0]!;
+  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+  return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / TICKS_PER_SECOND;
+}
+
+/** A role for a process from its argv, or null to leave it out (shells). `numbered` roles always get "-k". */
+export type RoleOf = (argv: string[]) => { role: string; numbered: boolean } | null;
+
+/** Role of a process of a load: copyfleet's by subcommand, others by program or script name. */
+export const roleOf: RoleOf = (argv) => {
+  const exe = (argv[0] ?? '').split('/').pop() ?? '';
+  if (exe === 'bash' || exe === 'sh') return null;
+  const cf = argv.findIndex((a) => a.endsWith('apps/cli/dist/main.js'));
+  if (cf >= 0) {
+    const sub = argv[cf + 1] ?? '';
+    if (sub === 'worker') return { role: 'worker', numbered: true };
+    const roles: Record<string, string> = { load: 'cli', split: 'splitter', compactor: 'compactor', reporter: 'reporter' };
+    return { role: roles[sub] ?? sub, numbered: false };
+  }
+  const script = exe === 'node' ? argv.slice(1).find((a) => a.endsWith('.js')) : undefined;
+  return { role: script ? script.split('/').pop()!.replace(/\.js$/, '') : exe, numbered: false };
+};
+
+/** Polls the harness's descendants for their peak RSS (VmHWM). */
+class RssWatcher {
+  private readonly seen = new Map<number, { role: string; numbered: boolean; hwmKb: number }>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly roleOf: RoleOf) {}
+
+  start(intervalMs = 200): void {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), intervalMs);
+  }
+
+  sample(): void {
+    const parent = new Map<number, number>();
+    for (const pid of pids()) {
+      const st = readStat(pid);
+      if (st) parent.set(pid, st.ppid);
+    }
+    const descends = (pid: number): boolean => {
+      for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) if (p === process.pid) return true;
+      return false;
+    };
+    for (const pid of parent.keys()) {
+      if (!descends(pid)) continue;
+      // Read the command line every time: a wrapper may exec the real program (Debian's psql is a Perl script).
+      const argv = readProc(pid, 'cmdline')?.split('\0').filter(Boolean) ?? [];
+      const role = argv.length ? this.roleOf(argv) : null;
+      if (!role) continue;
+      const entry = this.seen.get(pid) ?? { ...role, hwmKb: 0 };
+      Object.assign(entry, role);
+      this.seen.set(pid, entry);
+      const hwm = /VmHWM:\s+(\d+) kB/.exec(readProc(pid, 'status') ?? '');
+      if (hwm) entry.hwmKb = Math.max(entry.hwmKb, Number(hwm[1]));
+    }
+  }
+
+  /** Peak RSS in bytes per role; several processes of a role become role-1, role-2 … in start order. */
+  stop(): Record<string, number> {
+    clearInterval(this.timer);
+    const byRole = new Map<string, { numbered: boolean; kb: number[] }>();
+    for (const pid of [...this.seen.keys()].sort((a, b) => a - b)) {
+      const e = this.seen.get(pid)!;
+      const r = byRole.get(e.role) ?? { numbered: e.numbered, kb: [] };
+      r.kb.push(e.hwmKb);
+      byRole.set(e.role, r);
+    }
+    const out: Record<string, number> = {};
+    for (const [role, r] of byRole) {
+      r.kb.forEach((kb, i) => (out[r.numbered || r.kb.length > 1 ? `${role}-${i + 1}` : role] = kb * 1024));
+    }
+    return out;
+  }
+}
+
+function readProc(pid: number, file: string): string | null {
+  try {
+    return readFileSync(`/proc/${pid}/${file}`, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+export interface Measurement {
+  wallSeconds: number;
+  clientCpuSeconds: number;
+  postgresCpuSeconds: number;
+  otherCpuSeconds: number;
+  peakRssBytes: Record<string, number>;
+}
+
+/** Run `body` (which starts client processes and waits for all of them) and measure it. */
+export async function measure<T>(body: () => Promise<T>): Promise<{ result: T; m: Measurement }> {
+  const watcher = new RssWatcher(roleOf);
+  const pg0 = postgresCpuSeconds();
+  const kids0 = childrenCpuSeconds();
+  const busy0 = machineBusySeconds();
+  const self0 = process.cpuUsage();
+  const t0 = performance.now();
+  watcher.start();
+  let peakRssBytes: Record<string, number> = {};
+  let result: T;
+  try {
+    result = await body();
+  } finally {
+    peakRssBytes = watcher.stop();
+  }
+  const wallSeconds = (performance.now() - t0) / 1000;
+  const selfCpu = process.cpuUsage(self0);
+  const clientCpuSeconds = childrenCpuSeconds() - kids0;
+  const pgCpu = postgresCpuSeconds() - pg0;
+  // The harness's own polling is neither client nor "other".
+  const harness = (selfCpu.user + selfCpu.system) / 1e6;
+  const otherCpuSeconds = Math.max(0, machineBusySeconds() - busy0 - clientCpuSeconds - pgCpu - harness);
+  return { result, m: { wallSeconds, clientCpuSeconds, postgresCpuSeconds: pgCpu, otherCpuSeconds, peakRssBytes } };
+}

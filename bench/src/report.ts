@@ -1,0 +1,201 @@
+/**
+ * The results: bench/results/<timestamp>.json (+ latest.json) for machines, BENCHMARKS.md
+ * for people. Ratios are their time / our time, so > 1 means copyfleet is faster.
+ */
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SystemResult } from './systems.js';
+
+export interface Machine {
+  nproc: number;
+  cpuModel: string;
+  memoryBytes: number;
+  kernel: string;
+  node: string;
+  postgres: { version: string; settings: { name: string; setting: string; unit: string | null; source: string }[] };
+  duckdb: string | null;
+  /** 1-minute load average when the benchmark started. */
+  loadAverage: number;
+}
+
+export interface InputInfo {
+  format: string;
+  file: string;
+  bytes: number;
+  rows: number;
+  generateSeconds: number;
+  splitSeconds: number;
+  parts: number;
+}
+
+export interface Ratio {
+  format: string;
+  label: string;
+  /** their wall seconds / our seconds: > 1 means copyfleet is faster. */
+  value: number;
+}
+
+export interface Results {
+  date: string;
+  command: string;
+  commit: { hash: string; dirtyFiles: string[] };
+  config: { bytes: number; seed: number; streams: number };
+  machine: Machine;
+  inputs: InputInfo[];
+  systems: SystemResult[];
+  ratios: Ratio[];
+  skipped: { id: string; reason: string }[];
+}
+
+export function ratios(systems: SystemResult[]): Ratio[] {
+  const out: Ratio[] = [];
+  const byId = new Map(systems.map((s) => [s.id, s]));
+  const cfCsv = byId.get('csv/copyfleet');
+  if (cfCsv?.copyfleet) {
+    for (const id of ['csv/psql-copy-n', 'csv/psql-copy-1']) {
+      const other = byId.get(id);
+      if (!other) continue;
+      out.push(
+        { format: 'csv', label: `${other.system} (${other.streams} stream${other.streams > 1 ? 's' : ''}) / copyfleet ingest`, value: other.wallSeconds / cfCsv.copyfleet.ingestSeconds },
+        { format: 'csv', label: `${other.system} (${other.streams} stream${other.streams > 1 ? 's' : ''}) / copyfleet whole command`, value: other.wallSeconds / cfCsv.wallSeconds },
+      );
+    }
+  }
+  const cfJson = byId.get('jsonl/copyfleet');
+  const alternatives = systems.filter((s) => s.format === 'jsonl' && s.id !== 'jsonl/copyfleet');
+  if (cfJson?.copyfleet && alternatives.length) {
+    const best = alternatives.reduce((a, b) => (b.wallSeconds < a.wallSeconds ? b : a));
+    const name = `best alternative: ${best.system} (${best.streams} stream${best.streams > 1 ? 's' : ''})`;
+    out.push(
+      { format: 'jsonl', label: `${name} / copyfleet ingest`, value: best.wallSeconds / cfJson.copyfleet.ingestSeconds },
+      { format: 'jsonl', label: `${name} / copyfleet whole command`, value: best.wallSeconds / cfJson.wallSeconds },
+    );
+  }
+  return out;
+}
+
+export function writeResults(dir: string, res: Results): string {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${res.date.replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z')}.json`);
+  writeFileSync(file, `${JSON.stringify(res, null, 2)}\n`);
+  copyFileSync(file, join(dir, 'latest.json'));
+  return file;
+}
+
+const MiB = 1024 * 1024;
+const f1 = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : '—');
+const f2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : '—');
+const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+const size = (n: number): string => (n >= 1024 ** 3 ? `${(n / 1024 ** 3).toFixed(2)} GiB` : `${(n / MiB).toFixed(1)} MiB`);
+
+const METHOD = `\
+## Method
+
+\`make bench\` (bench/src/main.ts) generates two deterministic inputs of \`BENCH_BYTES\` each
+(default 1 GiB, cached in bench/work by size and seed): a trips-like CSV (quoted WKT points, a
+timestamp, numbers, text) and a nested chat-like JSONL (a nested object, an array, unicode, quotes
+and escapes). It loads each with \`copyfleet load\` as a user runs it (WORKERS = cores, default
+CHUNK), then with the alternatives a user would pick, into a table with the same columns, types and
+monthly partitions as the one copyfleet created (pre-created for them): psql \`\\copy\` with one
+stream and with N streams over the file pre-split by lines (N = cores); for the JSONL, COPY into an
+UNLOGGED jsonb staging table plus INSERT … SELECT, DuckDB \`read_json\` piped as CSV into
+\`\\copy\`, and a Node script (readline + JSON.parse + pg-copy-streams), each with 1 and N streams.
+Loads run one after another; before each, every benchmark table is dropped, the target table (for
+the alternatives) is created, the input is read once to warm the page cache, and \`CHECKPOINT\`
+runs. After each, the row count and two column sums are checked against the generator's totals:
+a system that loses or changes a row fails the benchmark. **wall s** is the whole command;
+copyfleet's **ingest s** is max(chunks.loaded_at) − runs.started_at from its own tables (rows in
+the table; the whole command also waits for compaction with ANALYZE and reports, and process start
+and stop). CPU seconds come from /proc: **client** is user+system time of the processes the command
+started (copyfleet's CLI, splitter, workers, compactor, reporter; psql; node; DuckDB), **PostgreSQL**
+that of all postgres processes (including backends that exited), **other** is what the rest of the
+machine used meanwhile — non-zero means something else competed for the cores. Peak RSS is VmHWM
+polled every 200 ms. Ratios are their time / our time: above 1 means copyfleet is faster.
+Pre-splitting and generation are not timed.`;
+
+export function markdown(res: Results): string {
+  const m = res.machine;
+  const lines: string[] = ['# Benchmarks', '', METHOD, ''];
+  lines.push(`## Latest run: ${res.date.slice(0, 10)}`, '');
+  lines.push(`- **Command:** \`${res.command}\``);
+  lines.push(`- **Date:** ${res.date}`);
+  lines.push(
+    `- **Code:** commit \`${res.commit.hash}\`` +
+      (res.commit.dirtyFiles.length
+        ? ` plus uncommitted changes to ${res.commit.dirtyFiles.length} file(s) under libs/ and apps/ (the build that ran; the loader is being optimized concurrently)`
+        : ''),
+  );
+  lines.push(
+    `- **Machine:** ${m.nproc} cores (${m.cpuModel}), ${(m.memoryBytes / 1024 ** 3).toFixed(1)} GiB memory, Linux ${m.kernel}, ` +
+      `Node ${m.node}, ${m.postgres.version.split(' on ')[0]}${m.duckdb ? `, DuckDB ${m.duckdb} (@duckdb/node-api)` : ''}; ` +
+      `load average ${m.loadAverage.toFixed(2)} at the start`,
+  );
+  lines.push(
+    `- **PostgreSQL settings not at their default** (pg_settings.source <> 'default'): ` +
+      m.postgres.settings.map((s) => `${s.name}=${s.setting}${s.unit ? ` ${s.unit}` : ''} (${s.source})`).join(', '),
+  );
+  lines.push('');
+
+  for (const input of res.inputs) {
+    const systems = res.systems.filter((s) => s.format === input.format);
+    if (!systems.length) continue;
+    lines.push(`### ${input.format.toUpperCase()}: ${size(input.bytes)}, ${int(input.rows)} rows (\`${input.file}\`)`, '');
+    lines.push('| system | streams | wall s | ingest s | MB/s | rows/s | client CPU s | PostgreSQL CPU s | other CPU s | largest peak RSS MiB |');
+    lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const s of systems) {
+      const peak = Math.max(0, ...Object.values(s.peakRssBytes)) / MiB;
+      const cf = s.copyfleet;
+      const rate = cf ? `${f1(s.mbPerSecond)} (ingest ${f1(cf.ingestMbPerSecond)})` : f1(s.mbPerSecond);
+      const rows = cf ? `${int(s.rowsPerSecond)} (ingest ${int(cf.ingestRowsPerSecond)})` : int(s.rowsPerSecond);
+      lines.push(
+        `| ${s.id === `${s.format}/copyfleet` ? `**${s.system}**` : s.system} | ${s.streams} | ${f1(s.wallSeconds)} | ${cf ? f1(cf.ingestSeconds) : '—'} | ${rate} | ${rows} | ` +
+          `${f1(s.clientCpuSeconds)} | ${f1(s.postgresCpuSeconds)} | ${f1(s.otherCpuSeconds)} | ${f1(peak)} |`,
+      );
+    }
+    lines.push('');
+  }
+
+  if (res.ratios.length) {
+    lines.push('### Ratios (their time / our time; > 1 means copyfleet is faster)', '');
+    lines.push('| input | ratio | value |', '|---|---|---:|');
+    for (const r of res.ratios) lines.push(`| ${r.format.toUpperCase()} | ${r.label} | **${f2(r.value)}** |`);
+    lines.push('');
+  }
+
+  lines.push('### Peak RSS per process (MiB)', '');
+  lines.push('| system | processes |', '|---|---|');
+  for (const s of res.systems) {
+    const roles = Object.entries(s.peakRssBytes).map(([role, b]) => `${role} ${f1(b / MiB)}`);
+    lines.push(`| ${s.id} | ${roles.join(', ') || '—'} |`);
+  }
+  lines.push('');
+
+  const cfs = res.systems.filter((s) => s.copyfleet);
+  if (cfs.length) {
+    lines.push('### copyfleet runs', '');
+    lines.push('| input | run | chunks | plan s | ingest s | run (incl. compaction, reports) s | whole command s |', '|---|---:|---:|---:|---:|---:|---:|');
+    for (const s of cfs) {
+      const c = s.copyfleet!;
+      lines.push(`| ${s.format.toUpperCase()} | ${c.runId} | ${c.chunks} | ${f1(c.planSeconds)} | ${f1(c.ingestSeconds)} | ${f1(c.runSeconds)} | ${f1(s.wallSeconds)} |`);
+    }
+    lines.push('');
+  }
+
+  if (res.skipped.length) {
+    lines.push('### Not run', '');
+    for (const s of res.skipped) lines.push(`- ${s.id}: ${s.reason}`);
+    lines.push('');
+  }
+
+  lines.push('### Commands', '', 'From the repo root, with `DATABASE_URL` (and for copyfleet `REDIS_URL`) from `.env`. N lines under one system ran at the same time.', '');
+  for (const s of res.systems) {
+    lines.push(`- ${s.id} (${s.system}):`, '', '  ```sh', ...s.commands.map((c) => `  ${c}`), '  ```');
+  }
+  const staging = res.systems.find((s) => s.id === 'jsonl/staging-1');
+  if (staging?.sql) {
+    lines.push('', `The staging scripts (\`psql -f\`, written to bench/work/sql/) are, for one stream (N streams: one per part, each with its own staging table):`, '');
+    lines.push('```sql', staging.sql.trimEnd(), '```');
+  }
+  lines.push('', `Machine-readable results: bench/results/ (this run: \`${res.date.replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z')}.json\`, also \`latest.json\`).`, '');
+  return lines.join('\n');
+}

@@ -1,0 +1,268 @@
+/**
+ * The systems compared, each one command line (or N run at once) a user would type, and
+ * the one way they are all run: drop every benchmark table, create the target table if
+ * the system needs it made beforehand, warm the input in the page cache, CHECKPOINT, then
+ * measure the command, then check row count and sums.
+ *
+ *   CSV    copyfleet load · psql \copy (1 stream) · psql \copy (N streams over N pre-split files)
+ *   JSONL  copyfleet load · COPY into an UNLOGGED jsonb staging table + INSERT … SELECT (1 and N)
+ *          · DuckDB read_json → CSV → psql \copy (1 and N) · Node readline + JSON.parse + COPY (1 and N)
+ */
+import { createReadStream, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { BenchConfig } from './config.js';
+import type { Dataset, Format } from './datasets.js';
+import { quoteIdent, type Db, type RunTimings, type TableShape } from './db.js';
+import type { Input, SplitInput } from './generate.js';
+import { measure, type Measurement } from './measure.js';
+import { shAll, shMeta, shq } from './shell.js';
+
+export interface SystemResult extends Measurement {
+  /** e.g. "csv/psql-copy-n". */
+  id: string;
+  format: Format;
+  /** Human name for the tables. */
+  system: string;
+  streams: number;
+  /** Exactly what ran (from the repo root, DATABASE_URL in the environment); N lines when N ran at once. */
+  commands: string[];
+  table: string;
+  /** The SQL script the commands run, when they run one (the staging baseline). */
+  sql?: string;
+  rows: number;
+  bytes: number;
+  mbPerSecond: number;
+  rowsPerSecond: number;
+  /** copyfleet only: the run's own timings from copyfleet.runs / copyfleet.chunks. */
+  copyfleet?: RunTimings & { ingestMbPerSecond: number; ingestRowsPerSecond: number };
+}
+
+export interface Bench {
+  cfg: BenchConfig;
+  db: Db;
+  /** Environment for every command: DATABASE_URL and REDIS_URL set. */
+  env: NodeJS.ProcessEnv;
+  log: (line: string) => void;
+}
+
+/** One system, ready to run. */
+export interface Spec {
+  id: string;
+  system: string;
+  streams: number;
+  table: string;
+  commands: string[];
+  /** Files the commands read (warmed into the page cache before the run). */
+  reads: string[];
+  /** Create the target table (not measured). */
+  prepare?: () => Promise<void>;
+  sql?: string;
+}
+
+export const tables = (cfg: BenchConfig, ds: Dataset): { copyfleet: string; copy: string; stage: (i: number) => string } => ({
+  copyfleet: `${cfg.tablePrefix}_cf_${ds.name}`,
+  copy: `${cfg.tablePrefix}_copy_${ds.name}`,
+  stage: (i) => `${cfg.tablePrefix}_stage_${ds.name}_${i}`,
+});
+
+/** Every table the benchmark may have left, for the drop before each load. */
+function allTables(b: Bench, datasets: Dataset[]): string[] {
+  return datasets.flatMap((ds) => {
+    const t = tables(b.cfg, ds);
+    return [t.copyfleet, t.copy, ...Array.from({ length: b.cfg.streams }, (_, i) => t.stage(i + 1))];
+  });
+}
+
+/** A path as the commands spell it: relative to the repo root when inside it. */
+function rel(b: Bench, p: string): string {
+  const r = relative(b.cfg.repoRoot, p);
+  return r.startsWith('..') ? p : r;
+}
+
+async function warm(files: string[]): Promise<void> {
+  for (const f of files) for await (const _ of createReadStream(f, { highWaterMark: 1 << 22 }));
+}
+
+async function runSpec(b: Bench, ds: Dataset, all: Dataset[], input: Input, spec: Spec): Promise<{ r: SystemResult; stdouts: string[] }> {
+  await b.db.dropTables(allTables(b, all));
+  await spec.prepare?.();
+  await warm(spec.reads);
+  await b.db.checkpoint();
+  b.log(`${spec.id}: ${spec.system} …`);
+  const logFile = join(b.cfg.workDir, 'logs', `${spec.id.replace('/', '-')}.log`);
+  const { result: stdouts, m } = await measure(() => shAll(spec.commands, { cwd: b.cfg.repoRoot, env: b.env, log: logFile }));
+  const rows = await b.db.verify(spec.table, ds, input.totals);
+  const r: SystemResult = {
+    id: spec.id,
+    format: ds.format,
+    system: spec.system,
+    streams: spec.streams,
+    commands: spec.commands,
+    table: spec.table,
+    ...(spec.sql ? { sql: spec.sql } : {}),
+    rows,
+    bytes: input.totals.bytes,
+    mbPerSecond: input.totals.bytes / 1e6 / m.wallSeconds,
+    rowsPerSecond: rows / m.wallSeconds,
+    ...m,
+  };
+  b.log(`${spec.id}: ${rows} rows in ${m.wallSeconds.toFixed(1)} s (${r.mbPerSecond.toFixed(1)} MB/s)`);
+  return { r, stdouts };
+}
+
+/**
+ * copyfleet as a user runs it (`make load` without make): WORKERS = streams, default CHUNK.
+ * Its queue prefix and reports directory are the benchmark's own. The input is touched
+ * first: copyfleet knows a run by path, size and mtime, so an unfinished earlier run into
+ * the same table is never resumed; every run is a fresh one.
+ */
+export async function runCopyfleet(b: Bench, ds: Dataset, all: Dataset[], input: Input): Promise<{ r: SystemResult; shape: TableShape }> {
+  const table = tables(b.cfg, ds).copyfleet;
+  const reports = join(b.cfg.workDir, 'reports');
+  const now = new Date();
+  utimesSync(input.path, now, now);
+  const cmd =
+    `QUEUE_PREFIX=${b.cfg.tablePrefix} REPORTS_DIR=${shq(rel(b, reports))} ` +
+    `node apps/cli/dist/main.js load ${shq(rel(b, input.path))} --table ${table} --workers ${b.cfg.streams}`;
+  const { r, stdouts } = await runSpec(b, ds, all, input, {
+    id: `${ds.format}/copyfleet`,
+    system: 'copyfleet load',
+    streams: b.cfg.streams,
+    table,
+    commands: [cmd],
+    reads: [input.path],
+  });
+  const summary = /copyfleet: run (\d+) done: .*/.exec(stdouts[0] ?? '');
+  if (!summary) throw new Error(`copyfleet printed no "run N done" summary:\n${stdouts[0]}`);
+  b.log(`  ${summary[0]}`);
+  const t = await b.db.runTimings(summary[1]!);
+  if (t.status !== 'done' || t.rowsRejected !== 0 || t.rowsLoaded !== input.totals.rows) {
+    throw new Error(`copyfleet run ${t.runId}: status ${t.status}, ${t.rowsLoaded} rows loaded, ${t.rowsRejected} rejected (want ${input.totals.rows}, 0)`);
+  }
+  r.copyfleet = { ...t, ingestMbPerSecond: input.totals.bytes / 1e6 / t.ingestSeconds, ingestRowsPerSecond: t.rowsLoaded / t.ingestSeconds };
+  const shape = await b.db.shape(table);
+  const names = shape.columns.map((c) => c.name).join(',');
+  if (names !== ds.columns.join(',')) throw new Error(`copyfleet made columns ${names}; the benchmark expects ${ds.columns.join(',')}`);
+  return { r, shape };
+}
+
+const psql = 'psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -q';
+
+/** psql \copy of the CSV: one stream over the file, and N at once over the pre-split parts (the header is in part 1). */
+export function csvBaselines(b: Bench, ds: Dataset, input: Input, split: SplitInput, shape: TableShape): Spec[] {
+  const table = tables(b.cfg, ds).copy;
+  const prepare = (): Promise<void> => b.db.createLike(table, shape);
+  const copy = (file: string, header: boolean): string =>
+    `${psql} -c ${shMeta(`\\copy ${table} from '${rel(b, file)}' with (format csv${header ? ', header true' : ''})`)}`;
+  return [
+    { id: 'csv/psql-copy-1', system: 'psql \\copy', streams: 1, table, commands: [copy(input.path, true)], reads: [input.path], prepare },
+    {
+      id: 'csv/psql-copy-n',
+      system: 'psql \\copy, pre-split',
+      streams: split.parts.length,
+      table,
+      commands: split.parts.map((p, i) => copy(p, i === 0)),
+      reads: split.parts,
+      prepare,
+    },
+  ];
+}
+
+/** SQL that turns the staging table's jsonb into the target's typed columns. */
+function stagingInsert(ds: Dataset, shape: TableShape, target: string, stage: string): string {
+  const types = new Map(shape.columns.map((c) => [c.name, c.type]));
+  const exprs = ds.fields!.map((f) => {
+    const type = types.get(f.column)!;
+    const head = f.path.slice(0, -1).map((k) => `->'${k}'`).join('');
+    const last = f.path.at(-1)!;
+    if (type === 'jsonb') return `doc${head}->'${last}'`;
+    const text = `doc${head}->>'${last}'`;
+    return type === 'text' ? text : `(${text})::${type}`;
+  });
+  return `INSERT INTO ${quoteIdent(target)} (${ds.columns.map(quoteIdent).join(', ')})\n  SELECT ${exprs.join(',\n         ')}\n  FROM ${quoteIdent(stage)};`;
+}
+
+/**
+ * The JSONL alternatives, each with 1 stream over the file and N at once over the parts:
+ * (a) COPY the lines into an UNLOGGED jsonb staging table, then INSERT … SELECT with ->>
+ *     and casts (CSV format with quote and delimiter bytes that JSON text cannot hold, so
+ *     COPY passes each line through untouched);
+ * (b) DuckDB read_json → CSV on stdout → psql \copy;
+ * (c) Node readline + JSON.parse + pg-copy-streams.
+ */
+export function jsonlBaselines(b: Bench, ds: Dataset, input: Input, split: SplitInput, shape: TableShape, duckdb: boolean): Spec[] {
+  const t = tables(b.cfg, ds);
+  const table = t.copy;
+  const prepare = (): Promise<void> => b.db.createLike(table, shape);
+  const sqlDir = join(b.cfg.workDir, 'sql');
+  mkdirSync(sqlDir, { recursive: true });
+  const n = split.parts.length;
+
+  const stagingSql = (file: string, stage: string): string =>
+    [
+      `CREATE UNLOGGED TABLE ${quoteIdent(stage)} (doc jsonb);`,
+      `\\copy ${stage} (doc) from '${rel(b, file)}' with (format csv, quote e'\\x01', delimiter e'\\x02')`,
+      stagingInsert(ds, shape, table, stage),
+      `DROP TABLE ${quoteIdent(stage)};`,
+      '',
+    ].join('\n');
+  const staging = (file: string, i: number, streams: number): string => {
+    const script = join(sqlDir, `jsonl-staging-${streams}-${i}.sql`);
+    writeFileSync(script, stagingSql(file, t.stage(i)));
+    return `${psql} -f ${shq(rel(b, script))}`;
+  };
+  const cols = ds.columns.join(', ');
+  const duck = (file: string, threads: string): string =>
+    `node bench/dist/duckdb-export.js ${shq(rel(b, file))}${threads ? ` ${threads}` : ''} | ${psql} -c ${shMeta(`\\copy ${table} (${cols}) from pstdin with (format csv)`)}`;
+  const node = (file: string): string => `node bench/dist/node-jsonl-copy.js ${shq(rel(b, file))} ${table}`;
+  // N DuckDB processes share the cores.
+  const duckThreads = String(Math.max(1, Math.floor(b.cfg.streams / n)));
+
+  const specs: Spec[] = [
+    { id: 'jsonl/staging-1', system: 'COPY → jsonb staging + INSERT … SELECT', streams: 1, table, commands: [staging(input.path, 1, 1)], reads: [input.path], prepare, sql: stagingSql(input.path, t.stage(1)) },
+    {
+      id: 'jsonl/staging-n',
+      system: 'COPY → jsonb staging + INSERT … SELECT, pre-split',
+      streams: n,
+      table,
+      commands: split.parts.map((p, i) => staging(p, i + 1, n)),
+      reads: split.parts,
+      prepare,
+    },
+  ];
+  if (duckdb) {
+    specs.push(
+      { id: 'jsonl/duckdb-1', system: 'DuckDB read_json → CSV → psql \\copy', streams: 1, table, commands: [duck(input.path, '')], reads: [input.path], prepare },
+      {
+        id: 'jsonl/duckdb-n',
+        system: 'DuckDB read_json → CSV → psql \\copy, pre-split',
+        streams: n,
+        table,
+        commands: split.parts.map((p) => duck(p, duckThreads)),
+        reads: split.parts,
+        prepare,
+      },
+    );
+  }
+  specs.push(
+    { id: 'jsonl/node-1', system: 'Node readline + JSON.parse + COPY', streams: 1, table, commands: [node(input.path)], reads: [input.path], prepare },
+    {
+      id: 'jsonl/node-n',
+      system: 'Node readline + JSON.parse + COPY, pre-split',
+      streams: n,
+      table,
+      commands: split.parts.map(node),
+      reads: split.parts,
+      prepare,
+    },
+  );
+  return specs;
+}
+
+export async function runBaseline(b: Bench, ds: Dataset, all: Dataset[], input: Input, spec: Spec): Promise<SystemResult> {
+  return (await runSpec(b, ds, all, input, spec)).r;
+}
+
+export async function dropAll(b: Bench, all: Dataset[]): Promise<void> {
+  await b.db.dropTables(allTables(b, all));
+}
