@@ -1,0 +1,105 @@
+// Smoke run of the benchmark harness (`make bench`) on 2 MiB inputs: every system runs,
+// loads every row (the harness checks counts and sums itself and exits non-zero otherwise),
+// and the results file and Markdown hold one sane row per system.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT, uniqueName } from '@copyfleet/testing';
+import { afterAll, describe, expect, it } from 'vitest';
+import { e2e, one } from './helpers.js';
+
+const SYSTEMS = [
+  'csv/copyfleet', 'csv/psql-copy-1', 'csv/psql-copy-n',
+  'jsonl/copyfleet', 'jsonl/staging-1', 'jsonl/staging-n', 'jsonl/duckdb-1', 'jsonl/duckdb-n', 'jsonl/node-1', 'jsonl/node-n',
+];
+
+interface System {
+  id: string;
+  streams: number;
+  rows: number;
+  bytes: number;
+  wallSeconds: number;
+  mbPerSecond: number;
+  rowsPerSecond: number;
+  clientCpuSeconds: number;
+  postgresCpuSeconds: number;
+  otherCpuSeconds: number;
+  peakRssBytes: Record<string, number>;
+  copyfleet?: { status: string; rowsLoaded: number; rowsRejected: number; ingestSeconds: number; runSeconds: number };
+}
+
+describe('make bench (smoke, 2 MiB)', () => {
+  const t = e2e();
+  const dir = mkdtempSync(join(tmpdir(), 'cf-bench-'));
+  const prefix = uniqueName('benchsmoke');
+  afterAll(async () => {
+    await t.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs every system and writes one sane result row for each', async () => {
+    execFileSync(join(REPO_ROOT, 'node_modules/.bin/tsc'), ['-b', 'bench'], { cwd: REPO_ROOT, stdio: 'inherit' });
+    const run = spawnSync(process.execPath, ['bench/dist/main.js'], {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        BENCH_BYTES: '2MiB',
+        BENCH_STREAMS: '2',
+        BENCH_WORK: join(dir, 'work'),
+        BENCH_RESULTS: join(dir, 'results'),
+        BENCH_MARKDOWN: join(dir, 'BENCHMARKS.md'),
+        BENCH_TABLE_PREFIX: prefix,
+      },
+      encoding: 'utf8',
+      timeout: 100_000,
+    });
+    expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
+
+    const res = JSON.parse(readFileSync(join(dir, 'results', 'latest.json'), 'utf8')) as {
+      systems: System[];
+      inputs: { format: string; rows: number; bytes: number }[];
+      ratios: { format: string; value: number }[];
+      machine: { nproc: number; postgres: { version: string } };
+      commit: { hash: string };
+    };
+    expect(res.systems.map((s) => s.id)).toEqual(SYSTEMS);
+    expect(res.commit.hash).toMatch(/^[0-9a-f]{40}$/);
+    expect(res.machine.postgres.version).toMatch(/^PostgreSQL/);
+    for (const s of res.systems) {
+      const input = res.inputs.find((i) => s.id.startsWith(`${i.format}/`))!;
+      expect(input.bytes).toBeGreaterThanOrEqual(2 * 1024 * 1024);
+      expect(s.rows, s.id).toBe(input.rows);
+      expect(s.bytes, s.id).toBe(input.bytes);
+      expect(s.wallSeconds, s.id).toBeGreaterThan(0);
+      expect(s.wallSeconds, s.id).toBeLessThan(60);
+      expect(s.mbPerSecond, s.id).toBeCloseTo(s.bytes / 1e6 / s.wallSeconds, 6);
+      expect(s.rowsPerSecond, s.id).toBeCloseTo(s.rows / s.wallSeconds, 3);
+      for (const cpu of [s.clientCpuSeconds, s.postgresCpuSeconds, s.otherCpuSeconds]) {
+        expect(Number.isFinite(cpu) && cpu >= 0, `${s.id}: ${cpu}`).toBe(true);
+      }
+      expect(s.streams, s.id).toBe(s.id.endsWith('-1') ? 1 : 2);
+    }
+    for (const id of ['csv/copyfleet', 'jsonl/copyfleet']) {
+      const s = res.systems.find((x) => x.id === id)!;
+      expect(s.copyfleet).toMatchObject({ status: 'done', rowsLoaded: s.rows, rowsRejected: 0 });
+      expect(s.copyfleet!.ingestSeconds).toBeGreaterThan(0);
+      expect(s.copyfleet!.ingestSeconds).toBeLessThanOrEqual(s.wallSeconds);
+      expect(s.copyfleet!.runSeconds).toBeGreaterThanOrEqual(s.copyfleet!.ingestSeconds);
+      expect(s.clientCpuSeconds).toBeGreaterThan(0);
+      expect(Object.keys(s.peakRssBytes).sort()).toEqual(['cli', 'compactor', 'reporter', 'splitter', 'worker-1', 'worker-2']);
+      for (const rss of Object.values(s.peakRssBytes)) expect(rss).toBeGreaterThan(10 * 1024 * 1024);
+    }
+    expect(res.ratios.map((r) => r.format)).toEqual(['csv', 'csv', 'csv', 'csv', 'jsonl', 'jsonl']);
+    for (const r of res.ratios) expect(Number.isFinite(r.value) && r.value > 0).toBe(true);
+
+    const md = readFileSync(join(dir, 'BENCHMARKS.md'), 'utf8');
+    expect(md).toMatch(/^# Benchmarks\n\n## Method\n/);
+    for (const id of SYSTEMS) expect(md).toContain(`| ${id} |`);
+    expect(md).toContain('### Ratios');
+
+    // The harness drops what it loaded.
+    const left = await one<{ n: number }>(t.pool, `SELECT count(*)::int AS n FROM pg_class WHERE relname LIKE $1`, [`${prefix}%`]);
+    expect(left.n).toBe(0);
+  }, 120_000);
+});
