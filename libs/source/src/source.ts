@@ -1,6 +1,6 @@
 /**
  * Where input bytes come from. Workers only ever ask for byte ranges, so a source
- * that supports ranged reads (a local file now, S3 ranged GETs later) plugs in
+ * that supports ranged reads (a local file, an S3 object through ranged GETs) plugs in
  * without changing them.
  */
 import type { Readable } from 'node:stream';
@@ -25,4 +25,14 @@ export interface Source {
 
 export class SourceError extends Error {
   override readonly name = 'SourceError';
+  /**
+   * True when trying again later may succeed (the network or the object store failed,
+   * not the request): a job should be retried rather than given up.
+   */
+  readonly retryable: boolean;
+
+  constructor(message: string, options: { retryable?: boolean } = {}) {
+    super(message);
+    this.retryable = options.retryable ?? false;
+  }
 }
