@@ -16,7 +16,7 @@
 import { pipeline } from 'node:stream/promises';
 import { beginAttempt, copyWithIsolation, insertRejects, isRowError, lockChunk, markLoaded, PartitionCache, type Reject } from '@copyfleet/db';
 import { CsvReader, JsonSequenceReader, LineReader, MAX_RAW_KEPT, type CsvFields } from '@copyfleet/parse';
-import { canPassThrough, copyColumnsSql, JsonLineEncoder, passThroughCopySql, qualified, RowEncoder } from '@copyfleet/schema';
+import { canPassThrough, copyColumnsSql, JsonLineEncoder, passThroughCopySql, qualified, RowEncoder, type EncodedRow } from '@copyfleet/schema';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Source } from '@copyfleet/source';
 import type pg from 'pg';
@@ -145,13 +145,15 @@ async function parseRange(run: ChunkRun, task: ChunkTask): Promise<Parsed> {
   const bad = (reason: string, offset: number, line: number, raw: Buffer): void => {
     rejects.push({ offset, line, reason, raw });
   };
-  const take = (row: ReturnType<RowEncoder['encodeJson']>, offset: number, line: number, rawOf: () => Buffer): void => {
-    if (row === null) {
+  const take = (rows: EncodedRow | EncodedRow[] | null, offset: number, line: number, rawOf: () => Buffer): void => {
+    if (rows === null) {
       bad(encoder.reason, offset, line, rawOf());
       return;
     }
-    spool.append(row.line, offset, line);
-    if (row.partKey !== null) partKeys.add(row.partKey);
+    for (const row of Array.isArray(rows) ? rows : [rows]) {
+      spool.append(row.line, offset, line);
+      if (row.partKey !== null) partKeys.add(row.partKey);
+    }
   };
   const opts = { startOffset: task.start, maxRecordBytes: spec.maxRecordBytes };
   let reader: { push(b: Buffer): void; end(): void; readonly lines: number };
@@ -167,9 +169,9 @@ async function parseRange(run: ChunkRun, task: ChunkTask): Promise<Parsed> {
     );
   } else {
     // JSON: the byte-level encoder first; JSON.parse + RowEncoder for records it declines.
-    const fast = new JsonLineEncoder(spec.table, task.runId);
+    const fast = JsonLineEncoder.supports(spec.table) ? new JsonLineEncoder(spec.table, task.runId) : null;
     const record = (buf: Buffer, start: number, end: number, offset: number, line: number, ks = -1, ke = -1): void => {
-      if (fast.encode(buf, start, end, spool, offset, line, ks, ke)) {
+      if (fast?.encode(buf, start, end, spool, offset, line, ks, ke)) {
         if (fast.partKey !== null) partKeys.add(fast.partKey);
         return;
       }
@@ -183,7 +185,7 @@ async function parseRange(run: ChunkRun, task: ChunkTask): Promise<Parsed> {
         bad(`invalid JSON: ${(err as Error).message}`, offset, line, raw());
         return;
       }
-      take(encoder.encodeJson(value, offset, key), offset, line, raw);
+      take(encoder.encodeJsonRows(value, offset, key), offset, line, raw);
     };
     reader =
       spec.format === 'json'

@@ -8,21 +8,22 @@
 import { PartitionCache } from '@copyfleet/db';
 import type { LoadSpec } from '@copyfleet/loader';
 import type { Sample } from '@copyfleet/plan';
-import { partitionKeysBetween, RowEncoder } from '@copyfleet/schema';
+import { isRangePartition, partitionKeysBetween, RowEncoder } from '@copyfleet/schema';
 import type { Context } from './context.js';
 
 export async function precreatePartitions(ctx: Context, spec: LoadSpec, sample: Sample): Promise<number> {
   const { table } = spec;
-  if (table.partition === null) return 0;
+  if (table.partition === null || table.partition.by === 'hash') return 0;
   const encoder = new RowEncoder(table, 0);
   const seen = new Set<string>();
   const records = spec.format === 'csv' ? sample.csv : sample.json;
   for (const rec of records) {
-    const row = spec.format === 'csv' ? encoder.encodeCsv(rec as never, 0) : encoder.encodeJson(rec, 0);
-    if (row?.partKey) seen.add(row.partKey);
+    const rows = spec.format === 'csv' ? [encoder.encodeCsv(rec as never, 0)] : (encoder.encodeJsonRows(rec, 0) ?? []);
+    for (const row of rows) if (row?.partKey) seen.add(row.partKey);
   }
   if (seen.size === 0) return 0;
   const sorted = [...seen].sort();
-  const keys = partitionKeysBetween(sorted[0]!, sorted.at(-1)!, table.partition.interval) ?? sorted;
+  // RANGE: every interval between the earliest and latest sampled; LIST: the sampled values.
+  const keys = (isRangePartition(table.partition) && partitionKeysBetween(sorted[0]!, sorted.at(-1)!, table.partition.interval)) || sorted;
   return new PartitionCache().ensure(ctx.pool, table, keys);
 }

@@ -1,7 +1,7 @@
 /** CREATE statements for a target table and its partitions. */
 import { qualified, quoteIdent } from './ident.js';
-import { defaultPartitionName, partitionBounds, partitionTableName } from './partition.js';
-import { hasLineage, LINEAGE_COLUMNS, type TableSpec } from './types.js';
+import { defaultPartitionName, listPartitionName, partitionBounds, partitionTableName, unescapeCopyText } from './partition.js';
+import { hasLineage, isRangePartition, LINEAGE_COLUMNS, type TableSpec } from './types.js';
 
 export function createTableSql(spec: TableSpec): string[] {
   const cols = spec.columns.map((c) => `${quoteIdent(c.name)} ${c.type}`);
@@ -12,17 +12,36 @@ export function createTableSql(spec: TableSpec): string[] {
     stmts.push(`CREATE TABLE IF NOT EXISTS ${target} (${cols.join(', ')})`);
     return stmts;
   }
-  stmts.push(`CREATE TABLE IF NOT EXISTS ${target} (${cols.join(', ')}) PARTITION BY RANGE (${quoteIdent(spec.partition.column)})`);
+  const p = spec.partition;
+  const by = isRangePartition(p) ? 'RANGE' : p.by === 'list' ? 'LIST' : 'HASH';
+  stmts.push(`CREATE TABLE IF NOT EXISTS ${target} (${cols.join(', ')}) PARTITION BY ${by} (${quoteIdent(p.column)})`);
+  if (p.by === 'hash') {
+    // Hash partitions cover every value: all of them now, no DEFAULT.
+    for (let r = 0; r < p.modulus; r++) {
+      stmts.push(
+        `CREATE TABLE IF NOT EXISTS ${qualified(spec.schema, partitionTableName(spec.table, `h${r}`))} ` +
+          `PARTITION OF ${target} FOR VALUES WITH (MODULUS ${p.modulus}, REMAINDER ${r})`,
+      );
+    }
+    return stmts;
+  }
   stmts.push(`CREATE TABLE IF NOT EXISTS ${qualified(spec.schema, defaultPartitionName(spec.table))} PARTITION OF ${target} DEFAULT`);
   return stmts;
 }
 
+/** The partition for `key` (from rowPartitionKey): a RANGE interval or a LIST value. */
 export function createPartitionSql(spec: TableSpec, key: string): string {
-  if (spec.partition === null) throw new Error(`${spec.table} is not partitioned`);
-  const b = partitionBounds(key, spec.partition.interval);
+  const p = spec.partition;
+  if (p === null || p.by === 'hash') throw new Error(`${spec.table} has no partitions created on demand`);
+  const parent = qualified(spec.schema, spec.table);
+  if (p.by === 'list') {
+    const value = unescapeCopyText(key).replace(/'/g, "''");
+    return `CREATE TABLE IF NOT EXISTS ${qualified(spec.schema, listPartitionName(spec.table, key))} PARTITION OF ${parent} FOR VALUES IN ('${value}')`;
+  }
+  const b = partitionBounds(key, p.interval);
   return (
     `CREATE TABLE IF NOT EXISTS ${qualified(spec.schema, partitionTableName(spec.table, key))} ` +
-    `PARTITION OF ${qualified(spec.schema, spec.table)} FOR VALUES FROM ('${b.from}') TO ('${b.to}')`
+    `PARTITION OF ${parent} FOR VALUES FROM ('${b.from}') TO ('${b.to}')`
   );
 }
 
@@ -64,6 +83,7 @@ export function canPassThrough(spec: TableSpec, dialect: { quote: number | null 
     dialect.quote !== null &&
     !hasLineage(spec) &&
     spec.columns.length >= 2 &&
-    spec.columns.every((c, i) => c.source.kind === 'field' && c.source.index === i)
+    (spec.fieldCount ?? spec.columns.length) === spec.columns.length &&
+    spec.columns.every((c, i) => c.source.kind === 'field' && c.source.index === i && !c.transform?.length)
   );
 }

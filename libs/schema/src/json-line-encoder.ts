@@ -15,10 +15,10 @@
  */
 import { encoderFor, escapeCopyText, type Encoder } from './encode.js';
 import { isInt64Text } from './encode.js';
-import { partitionKey } from './partition.js';
+import { rowPartitionKey } from './partition.js';
 import { scanIso } from './scan-iso.js';
 import type { RowWriter } from './row-writer.js';
-import { hasLineage, type ColumnType, type PartitionInterval, type TableSpec } from './types.js';
+import { hasLineage, isRangePartition, type ColumnType, type PartitionInterval, type PartitionSpec, type TableSpec } from './types.js';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -46,11 +46,18 @@ interface PathNode {
 const newNode = (): PathNode => ({ children: new Map(), keys: [], column: -1 });
 
 export class JsonLineEncoder {
+  /** Whether this encoder can handle the spec at all (no explode, transforms or computed columns). */
+  static supports(spec: TableSpec): boolean {
+    return !spec.explode && spec.columns.every((c) => !c.transform?.length && (c.source.kind === 'path' || c.source.kind === 'record' || c.source.kind === 'key'));
+  }
+
   private readonly root: PathNode = newNode();
   private readonly types: ColumnType[];
   private readonly encoders: Encoder[];
   private readonly n: number;
   private readonly partIndex: number;
+  private readonly partition: PartitionSpec | null;
+  /** Interval of a RANGE partition column, for the byte-level timestamp check. */
   private readonly interval: PartitionInterval | null;
   private readonly lineage: string | null;
   /** Column fed by the record's member name (objects keyed by id), or -1. */
@@ -89,7 +96,8 @@ export class JsonLineEncoder {
     });
     this.keyColumn = spec.columns.findIndex((c) => c.source.kind === 'key');
     this.partIndex = spec.partition ? spec.columns.findIndex((c) => c.name === spec.partition!.column) : -1;
-    this.interval = spec.partition?.interval ?? null;
+    this.partition = spec.partition;
+    this.interval = isRangePartition(spec.partition) ? spec.partition.interval : null;
     this.lineage = hasLineage(spec) ? `\t${runId}\t` : null;
     this.kind = new Uint8Array(this.n);
     this.vStart = new Int32Array(this.n);
@@ -149,6 +157,8 @@ export class JsonLineEncoder {
       return true;
     }
     const type = this.types[i]!;
+    // A LIST partition column needs its value as a key: the general path computes it.
+    if (i === this.partIndex && this.interval === null && this.partition?.by === 'list') return this.general(i, out);
     // An empty string in a non-text column is NULL, as in RowEncoder.
     if (k === Kind.String && e - s === 2 && type !== 'text') {
       out.text('\\N');
@@ -178,22 +188,27 @@ export class JsonLineEncoder {
         if (k === Kind.String && !this.escaped[i]) {
           const key = scanIso(buf, s + 1, e - 1, type, i === this.partIndex ? this.interval : null);
           if (key !== undefined) {
-            if (i === this.partIndex) this.partKey = key;
+            if (i === this.partIndex) this.partKey = this.interval !== null ? key : rowPartitionKey(this.partition!, buf.toString('latin1', s + 1, e - 1));
             return out.bytes(buf, s + 1, e - 1), true;
           }
           const token = this.encoders[i]!(buf.toString('latin1', s + 1, e - 1));
           if (token === undefined) return false;
-          if (i === this.partIndex) this.partKey = partitionKey(token, this.interval!);
+          if (i === this.partIndex) this.partKey = rowPartitionKey(this.partition!, token);
           return out.text(token), true;
         }
         break;
     }
-    // Anything else: decode this one value and use the general encoder for its type.
-    const v: unknown = JSON.parse(buf.toString('utf8', s, e));
+    return this.general(i, out);
+  }
+
+  /** Decode one value and use the general encoder for its type. */
+  private general(i: number, out: RowWriter): boolean {
+    const type = this.types[i]!;
+    const v: unknown = JSON.parse(this.buf.toString('utf8', this.vStart[i]!, this.vEnd[i]!));
     if (v === '' && type !== 'text') return out.text('\\N'), true;
     const token = type === 'text' && typeof v === 'string' ? escapeCopyText(v) : this.encoders[i]!(v);
     if (token === undefined) return false;
-    if (i === this.partIndex) this.partKey = partitionKey(token, this.interval!);
+    if (i === this.partIndex) this.partKey = rowPartitionKey(this.partition!, token);
     out.text(token);
     return true;
   }

@@ -5,7 +5,9 @@
  */
 import { fitIdentifier } from './ident.js';
 import { parseTemporal, utcDate, utcMs } from './temporal.js';
-import type { PartitionInterval } from './types.js';
+import { isRangePartition, type PartitionInterval, type PartitionSpec } from './types.js';
+import { createHash } from 'node:crypto';
+import { toIdentifier } from './ident.js';
 
 export interface PartitionBounds {
   key: string;
@@ -91,4 +93,26 @@ export function partitionKeysBetween(min: string, max: string, interval: Partiti
     key = next;
   }
   return keys;
+}
+
+/**
+ * The partition a row belongs to, from its partition column's COPY text: the interval
+ * for RANGE, the value itself for LIST, null for HASH (its partitions exist from the
+ * start) and for a NULL time (DEFAULT).
+ */
+export function rowPartitionKey(p: PartitionSpec, token: string): string | null {
+  if (isRangePartition(p)) return partitionKey(token, p.interval);
+  if (p.by === 'list') return token;
+  return null;
+}
+
+/** Name of a LIST partition: readable from the value, made unique by a hash of it. */
+export function listPartitionName(table: string, value: string): string {
+  const hash = createHash('sha1').update(value).digest('hex').slice(0, 8);
+  return fitIdentifier(`${table}_p_${toIdentifier(value, 'v').slice(0, 24)}_${hash}`);
+}
+
+/** COPY text back to the value it encodes (for LIST bounds). */
+export function unescapeCopyText(token: string): string {
+  return token.replace(/\\(.)/g, (_, c: string) => ({ n: '\n', r: '\r', t: '\t', b: '\b', f: '\f' })[c] ?? c);
 }

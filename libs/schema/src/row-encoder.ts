@@ -7,8 +7,9 @@
  */
 import type { CsvFields } from '@copyfleet/parse';
 import { encoderFor, NULL_TOKEN, REASONS, type Encoder } from './encode.js';
-import { partitionKey } from './partition.js';
-import { hasLineage, type Column, type PartitionInterval, type TableSpec } from './types.js';
+import { rowPartitionKey } from './partition.js';
+import { applyTransform, describeTransform, FAILED } from './transform.js';
+import { hasLineage, type Column, type PartitionSpec, type TableSpec } from './types.js';
 
 export interface EncodedRow {
   line: string;
@@ -16,7 +17,15 @@ export interface EncodedRow {
   partKey: string | null;
 }
 
-type Getter = (record: unknown) => unknown;
+/** What a column's value is read from: the record, the exploded element, its index, the member key. */
+interface Ctx {
+  record: unknown;
+  element: unknown;
+  index: number;
+  key: string | undefined;
+}
+
+type Getter = (c: Ctx) => unknown;
 
 export class RowEncoder {
   /** Why the last encode returned null. */
@@ -25,17 +34,20 @@ export class RowEncoder {
   private readonly encoders: Encoder[];
   private readonly columns: Column[];
   private readonly partIndex: number;
-  private readonly interval: PartitionInterval | null;
+  private readonly partition: PartitionSpec | null;
   private readonly csvWidth: number;
   private readonly lineage: string | null;
+  private readonly explode: string[] | null;
+  private readonly ctx: Ctx = { record: undefined, element: undefined, index: 0, key: undefined };
 
   constructor(spec: TableSpec, runId: number | string) {
     this.columns = spec.columns;
-    this.getters = spec.columns.map((c) => (c.source.kind === 'key' ? () => this.key : getterFor(c)));
+    this.explode = spec.explode?.path ?? null;
+    this.getters = spec.columns.map((c) => withTransforms(c, getterFor(c, this.explode !== null)));
     this.encoders = spec.columns.map((c) => encoderFor(c.type));
     this.partIndex = spec.partition ? spec.columns.findIndex((c) => c.name === spec.partition!.column) : -1;
-    this.interval = spec.partition?.interval ?? null;
-    this.csvWidth = Math.max(0, ...spec.columns.map((c) => (c.source.kind === 'field' ? c.source.index + 1 : 0)));
+    this.partition = spec.partition;
+    this.csvWidth = spec.fieldCount ?? Math.max(0, ...spec.columns.map((c) => (c.source.kind === 'field' ? c.source.index + 1 : 0)));
     this.lineage = hasLineage(spec) ? `\t${runId}\t` : null;
   }
 
@@ -45,25 +57,57 @@ export class RowEncoder {
       this.reason = `expected ${this.csvWidth} fields, found ${fields.length}`;
       return null;
     }
-    return this.encode(fields, offset);
+    return this.row(fields, fields, 0, undefined, offset);
   }
 
   /** Encode a JSON record; `key` is its member name when records are keyed by id. */
   encodeJson(record: unknown, offset: number, key?: string): EncodedRow | null {
-    this.key = key;
-    return this.encode(record, offset);
+    return this.row(record, record, 0, key, offset);
   }
 
-  /** The current record's member name, for columns whose source is the key. */
-  private key: string | undefined;
+  /**
+   * Encode a record into its rows: one, or one per element of the `explode` array (none
+   * when the array is missing or empty). Null (with `reason`) rejects the whole record.
+   */
+  encodeJsonRows(record: unknown, offset: number, key?: string): EncodedRow[] | null {
+    if (this.explode === null) {
+      const row = this.encodeJson(record, offset, key);
+      return row === null ? null : [row];
+    }
+    const arr = walk(record, this.explode);
+    if (arr === null || arr === undefined) return [];
+    if (!Array.isArray(arr)) {
+      this.reason = `${this.explode.join('.')} is not an array (got ${preview(arr)})`;
+      return null;
+    }
+    const rows: EncodedRow[] = [];
+    for (let i = 0; i < arr.length; i++) {
+      const row = this.row(record, arr[i], i, key, offset);
+      if (row === null) {
+        this.reason = `${this.explode.join('.')}[${i}]: ${this.reason}`;
+        return null;
+      }
+      rows.push(row);
+    }
+    return rows;
+  }
 
-  private encode(record: unknown, offset: number): EncodedRow | null {
+  private row(record: unknown, element: unknown, index: number, key: string | undefined, offset: number): EncodedRow | null {
+    const ctx = this.ctx;
+    ctx.record = record;
+    ctx.element = element;
+    ctx.index = index;
+    ctx.key = key;
     const n = this.columns.length;
     const out = new Array<string>(n);
     let partKey: string | null = null;
     for (let i = 0; i < n; i++) {
       const col = this.columns[i]!;
-      const v = this.getters[i]!(record);
+      const v = this.getters[i]!(ctx);
+      if (v === FAILED) {
+        this.reason = `column ${col.name}: ${(col.transform ?? []).map(describeTransform).join(', ')} does not apply to ${preview(this.rawGetter(i))}`;
+        return null;
+      }
       if (v === null || v === undefined || (v === '' && col.type !== 'text')) {
         out[i] = NULL_TOKEN;
         continue;
@@ -74,40 +118,66 @@ export class RowEncoder {
         return null;
       }
       out[i] = token;
-      if (i === this.partIndex) partKey = partitionKey(token, this.interval!);
+      if (i === this.partIndex) partKey = rowPartitionKey(this.partition!, token);
     }
     const line = out.join('\t');
     return { line: this.lineage === null ? line : line + this.lineage + offset, partKey };
   }
+
+  /** The value before transforms, for a reject reason. */
+  private rawGetter(i: number): unknown {
+    return getterFor(this.columns[i]!, this.explode !== null)(this.ctx);
+  }
 }
 
-function getterFor(col: Column): Getter {
+function getterFor(col: Column, exploding: boolean): Getter {
   const src = col.source;
+  const fromElement = exploding && col.scope !== 'record';
   switch (src.kind) {
     case 'field': {
       const i = src.index;
-      return (r) => (r as CsvFields)[i];
+      return (c) => (c.record as CsvFields)[i];
     }
     case 'record':
-      return (r) => r;
+      return fromElement ? (c) => c.element : (c) => c.record;
     case 'key':
-      return () => undefined; // bound per record by the encoder
+      return (c) => c.key;
+    case 'index':
+      return (c) => c.index;
+    case 'const': {
+      const v = src.value;
+      return () => v;
+    }
     case 'path': {
       const p = src.path;
       if (p.length === 1) {
         const k = p[0]!;
-        return (r) => (isObj(r) ? r[k] : undefined);
+        return fromElement ? (c) => (isObj(c.element) ? c.element[k] : undefined) : (c) => (isObj(c.record) ? c.record[k] : undefined);
       }
-      return (r) => {
-        let v: unknown = r;
-        for (const k of p) {
-          if (!isObj(v)) return undefined;
-          v = v[k];
-        }
-        return v;
-      };
+      return fromElement ? (c) => walk(c.element, p) : (c) => walk(c.record, p);
     }
   }
+}
+
+function withTransforms(col: Column, get: Getter): Getter {
+  const ts = col.transform;
+  if (!ts || ts.length === 0) return get;
+  return (c) => {
+    let v = get(c);
+    for (const t of ts) {
+      v = applyTransform(t, v);
+      if (v === FAILED) return FAILED;
+    }
+    return v;
+  };
+}
+
+function walk(v: unknown, path: string[]): unknown {
+  for (const k of path) {
+    if (!isObj(v)) return undefined;
+    v = v[k];
+  }
+  return v;
 }
 
 function isObj(v: unknown): v is Record<string, unknown> {
