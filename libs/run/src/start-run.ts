@@ -6,7 +6,6 @@
  *   planning ──plan+chunks recorded──▶ running ──last chunk──▶ compacting ──▶ reporting ──▶ done
  *        └──────────────── any unrecoverable error ─────────────────────────────────────▶ failed
  */
-import { resolve } from 'node:path';
 import {
   findResumableRun, insertChunks, insertRun, latestSpecFor, setChunksTotal, transitionRun, unloadedChunks,
   type RunRow,
@@ -15,7 +14,7 @@ import type { LoadSpec } from '@copyfleet/loader';
 import { planChunks, sampleRecords } from '@copyfleet/plan';
 import { createTableSql, type TableSpec } from '@copyfleet/schema';
 import { precreatePartitions } from './partitions.js';
-import { openSource } from '@copyfleet/source';
+import { normalizeSourceUri, openSource } from '@copyfleet/source';
 import type { Context } from './context.js';
 import type { LoadRequest } from './request.js';
 import { buildTableSpec, reconcileWithExisting, targetName } from './table-spec.js';
@@ -31,7 +30,7 @@ export interface StartedRun {
 export async function startRun(ctx: Context, req: LoadRequest): Promise<StartedRun> {
   // The run starts now, before planning: ingest time is measured from here.
   const startedAt = new Date();
-  const source = openSource(resolve(req.file));
+  const source = openSource(normalizeSourceUri(req.file));
   const { size, version } = await source.stat();
   const target = targetName(req, source.name, ctx.config.defaultSchema);
   const targetText = `${target.schema}.${target.table}`;
