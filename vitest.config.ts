@@ -2,7 +2,7 @@
 // and end-to-end suites under test/. They talk to the real PostgreSQL and Redis that
 // `make setup` provides (URLs from the environment or .env), never to mocks.
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 
@@ -13,6 +13,9 @@ export default defineConfig({
   },
   test: {
     include: ['libs/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'test/**/*.test.ts'],
+    // The long fault matrix restarts PostgreSQL and Redis: `make chaos` only (vitest.chaos.config.ts).
+    // The fast fault cases (test/chaos/*.test.ts without .chaos) run here too.
+    exclude: [...configDefaults.exclude, 'test/chaos/**/*.chaos.test.ts'],
     // End-to-end tests start real processes and share one PostgreSQL/Redis: keep files sequential
     // so timings stay honest on a 2-core machine.
     fileParallelism: false,

@@ -17,6 +17,8 @@ export interface E2E {
 export function e2e(overrides: NodeJS.ProcessEnv = {}): E2E {
   const { databaseUrl } = testServices();
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+  // A PostgreSQL restart (the chaos suites) closes idle connections: not a test failure.
+  pool.on('error', () => undefined);
   const dir = mkdtempSync(join(tmpdir(), 'cf-e2e-'));
   const env: NodeJS.ProcessEnv = {
     QUEUE_PREFIX: uniqueName('cftest'),

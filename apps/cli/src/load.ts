@@ -42,8 +42,12 @@ async function runSplitter(env: NodeJS.ProcessEnv, req: LoadRequest): Promise<St
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
-  if (code !== 0) return null;
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
+  if (code !== 0) {
+    // Its own error is on stderr already; a killed splitter says nothing, so say it here.
+    if (signal) process.stderr.write(`copyfleet: the splitter was killed (${signal}); run the same command again to resume\n`);
+    return null;
+  }
   const last = out.trim().split('\n').at(-1) ?? '';
   return JSON.parse(last) as StartedRun;
 }
