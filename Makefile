@@ -24,7 +24,7 @@ test: setup ## run the test suite against the real PostgreSQL and Redis
 
 bench: setup ## benchmark copyfleet against psql \copy, DuckDB and a Node script (BENCH_BYTES=1GiB); writes BENCHMARKS.md
 	@node_modules/.bin/tsc -b bench
-	@BENCH_BYTES="$(BENCH_BYTES)" BENCH_SEED="$(BENCH_SEED)" BENCH_STREAMS="$(BENCH_STREAMS)" BENCH_SYSTEMS="$(BENCH_SYSTEMS)" node bench/dist/main.js
+	@BENCH_BYTES="$(BENCH_BYTES)" BENCH_SEED="$(BENCH_SEED)" BENCH_STREAMS="$(BENCH_STREAMS)" BENCH_SYSTEMS="$(BENCH_SYSTEMS)" BENCH_QUIET_WAIT="$(BENCH_QUIET_WAIT)" node bench/dist/main.js
 
 down: ## stop the local PostgreSQL and Redis started by setup
 	@bash scripts/services.sh down

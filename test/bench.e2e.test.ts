@@ -50,6 +50,7 @@ describe('make bench (smoke, 2 MiB)', () => {
         BENCH_RESULTS: join(dir, 'results'),
         BENCH_MARKDOWN: join(dir, 'BENCHMARKS.md'),
         BENCH_TABLE_PREFIX: prefix,
+        BENCH_QUIET_WAIT: '0',
       },
       encoding: 'utf8',
       timeout: 100_000,

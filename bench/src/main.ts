@@ -2,8 +2,8 @@
  * `make bench`: generate (or reuse) the inputs, load each with copyfleet and with the
  * alternatives one after another, check every load, and write bench/results/*.json and
  * BENCHMARKS.md. Settings: see config.ts (BENCH_BYTES, BENCH_SEED, BENCH_STREAMS,
- * BENCH_SYSTEMS, BENCH_WORK, BENCH_RESULTS, BENCH_MARKDOWN, BENCH_TABLE_PREFIX,
- * BENCH_KEEP_TABLES). Exits non-zero when any system fails or loads a wrong table.
+ * BENCH_SYSTEMS, BENCH_QUIET_WAIT, BENCH_WORK, BENCH_RESULTS, BENCH_MARKDOWN,
+ * BENCH_TABLE_PREFIX, BENCH_KEEP_TABLES). Exits non-zero when any system fails or loads a wrong table.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -40,7 +40,7 @@ async function duckdbAvailable(cfg: BenchConfig): Promise<{ version: string | nu
 }
 
 function commandLine(cfg: BenchConfig): string {
-  const vars = ['BENCH_BYTES', 'BENCH_SEED', 'BENCH_STREAMS', 'BENCH_SYSTEMS'].filter((v) => process.env[v]?.trim());
+  const vars = ['BENCH_BYTES', 'BENCH_SEED', 'BENCH_STREAMS', 'BENCH_SYSTEMS', 'BENCH_QUIET_WAIT'].filter((v) => process.env[v]?.trim());
   return ['make bench', ...vars.map((v) => `${v}=${process.env[v]!.trim()}`)].join(' ') + (vars.length ? '' : ` (BENCH_BYTES=${cfg.bytes})`);
 }
 

@@ -71,6 +71,24 @@ export function machineBusySeconds(): number {
   return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / TICKS_PER_SECOND;
 }
 
+/**
+ * Wait (up to `maxSeconds`) until the rest of the machine is nearly idle: less than
+ * `cores` busy over a 3-second window. Returns the seconds waited and the busy cores last seen.
+ */
+export async function waitForQuiet(maxSeconds: number, cores = 0.3, say?: (line: string) => void): Promise<{ waitedSeconds: number; busyCores: number }> {
+  const t0 = performance.now();
+  let said = false;
+  for (;;) {
+    const b0 = machineBusySeconds();
+    await new Promise((r) => setTimeout(r, 3000));
+    const busyCores = (machineBusySeconds() - b0) / 3;
+    const waitedSeconds = (performance.now() - t0) / 1000;
+    if (busyCores < cores || waitedSeconds >= maxSeconds) return { waitedSeconds, busyCores };
+    if (!said) say?.(`waiting up to ${maxSeconds} s for other work to finish (${busyCores.toFixed(1)} cores busy)`);
+    said = true;
+  }
+}
+
 /** A role for a process from its argv, or null to leave it out (shells). `numbered` roles always get "-k". */
 export type RoleOf = (argv: string[]) => { role: string; numbered: boolean } | null;
 

@@ -101,8 +101,9 @@ stream and with N streams over the file pre-split by lines (N = cores); for the 
 UNLOGGED jsonb staging table plus INSERT … SELECT, DuckDB \`read_json\` piped as CSV into
 \`\\copy\`, and a Node script (readline + JSON.parse + pg-copy-streams), each with 1 and N streams.
 Loads run one after another; before each, every benchmark table is dropped, the target table (for
-the alternatives) is created, the input is read once to warm the page cache, and \`CHECKPOINT\`
-runs. After each, the row count and two column sums are checked against the generator's totals:
+the alternatives) is created, the harness waits (up to \`BENCH_QUIET_WAIT\`, 600 s) until the rest
+of the machine is idle (< 0.3 busy cores), the input is read once to warm the page cache, and
+\`CHECKPOINT\` runs. After each, the row count and two column sums are checked against the generator's totals:
 a system that loses or changes a row fails the benchmark. **wall s** is the whole command;
 copyfleet's **ingest s** is max(chunks.loaded_at) − runs.started_at from its own tables (rows in
 the table; the whole command also waits for compaction with ANALYZE and reports, and process start

@@ -1,8 +1,9 @@
 /**
  * The systems compared, each one command line (or N run at once) a user would type, and
  * the one way they are all run: drop every benchmark table, create the target table if
- * the system needs it made beforehand, warm the input in the page cache, CHECKPOINT, then
- * measure the command, then check row count and sums.
+ * the system needs it made beforehand, wait for the rest of the machine to be idle
+ * (BENCH_QUIET_WAIT), warm the input in the page cache, CHECKPOINT, then measure the
+ * command, then check row count and sums.
  *
  *   CSV    copyfleet load · psql \copy (1 stream) · psql \copy (N streams over N pre-split files)
  *   JSONL  copyfleet load · COPY into an UNLOGGED jsonb staging table + INSERT … SELECT (1 and N)
@@ -14,7 +15,7 @@ import type { BenchConfig } from './config.js';
 import type { Dataset, Format } from './datasets.js';
 import { quoteIdent, type Db, type RunTimings, type TableShape } from './db.js';
 import type { Input, SplitInput } from './generate.js';
-import { measure, type Measurement } from './measure.js';
+import { measure, waitForQuiet, type Measurement } from './measure.js';
 import { shAll, shMeta, shq } from './shell.js';
 
 export interface SystemResult extends Measurement {
@@ -35,6 +36,8 @@ export interface SystemResult extends Measurement {
   rowsPerSecond: number;
   /** copyfleet only: the run's own timings from copyfleet.runs / copyfleet.chunks. */
   copyfleet?: RunTimings & { ingestMbPerSecond: number; ingestRowsPerSecond: number };
+  /** Seconds spent waiting for an idle machine before the load, and the busy cores then (BENCH_QUIET_WAIT). */
+  quiet: { waitedSeconds: number; busyCores: number } | null;
 }
 
 export interface Bench {
@@ -86,6 +89,7 @@ async function warm(files: string[]): Promise<void> {
 async function runSpec(b: Bench, ds: Dataset, all: Dataset[], input: Input, spec: Spec): Promise<{ r: SystemResult; stdouts: string[] }> {
   await b.db.dropTables(allTables(b, all));
   await spec.prepare?.();
+  const quiet = b.cfg.quietWaitSeconds > 0 ? await waitForQuiet(b.cfg.quietWaitSeconds, 0.3, (l) => b.log(`${spec.id}: ${l}`)) : null;
   await warm(spec.reads);
   await b.db.checkpoint();
   b.log(`${spec.id}: ${spec.system} …`);
@@ -105,6 +109,7 @@ async function runSpec(b: Bench, ds: Dataset, all: Dataset[], input: Input, spec
     mbPerSecond: input.totals.bytes / 1e6 / m.wallSeconds,
     rowsPerSecond: rows / m.wallSeconds,
     ...m,
+    quiet,
   };
   b.log(`${spec.id}: ${rows} rows in ${m.wallSeconds.toFixed(1)} s (${r.mbPerSecond.toFixed(1)} MB/s)`);
   return { r, stdouts };
