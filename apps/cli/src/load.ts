@@ -39,6 +39,7 @@ async function runSplitter(env: NodeJS.ProcessEnv, req: LoadRequest): Promise<St
   if (req.table) args.push('--table', req.table);
   if (req.key?.length) args.push('--key', req.key.join(','));
   if (req.partition) args.push('--partition', req.partition);
+  if (req.dataset) args.push('--dataset', req.dataset);
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -7,7 +7,7 @@
  */
 import { ConfigError, loadConfig, parseSize, type ConfigInput } from '@copyfleet/config';
 import {
-  createLogger, describeRun, formatRunStatus, LoadRequestError, openContext, openContextPatiently, serve, startOrResumeRun, superviseRun,
+  createLogger, describeRun, formatRunStatus, inferSpec, LoadRequestError, openContext, openContextPatiently, serve, startOrResumeRun, superviseRun,
   type LoadRequest,
 } from '@copyfleet/run';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -19,9 +19,17 @@ const program = new Command('copyfleet').description('Load very large CSV and JS
 const intervalOption = new Option('--partition <interval>', 'range partitions on the first date/timestamp column').choices(['day', 'week', 'month', 'year', 'none']);
 const keyList = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
 
-function requestFrom(file: string, o: { table?: string; key?: string[]; partition?: LoadRequest['partition'] }): LoadRequest {
-  return { file, ...(o.table ? { table: o.table } : {}), ...(o.key ? { key: o.key } : {}), ...(o.partition ? { partition: o.partition } : {}) };
+function requestFrom(file: string, o: { table?: string; key?: string[]; partition?: LoadRequest['partition']; dataset?: string }): LoadRequest {
+  return {
+    file,
+    ...(o.table ? { table: o.table } : {}),
+    ...(o.key ? { key: o.key } : {}),
+    ...(o.partition ? { partition: o.partition } : {}),
+    ...(o.dataset ? { dataset: o.dataset } : {}),
+  };
 }
+
+const datasetOption = (): Option => new Option('--dataset <spec.yaml>', 'dataset spec: format options, columns, partitioning, dedupe, bronze, reports');
 
 program
   .command('load')
@@ -31,6 +39,7 @@ program
   .option('--chunk <size>', 'chunk size, e.g. 64MiB', (v) => String(parseSizeArg(v)))
   .option('--key <cols>', 'dedupe key columns, comma-separated: newest record per key wins', keyList)
   .addOption(intervalOption)
+  .addOption(datasetOption())
   .action(async (file: string, o) => {
     const explicit: ConfigInput = {};
     if (o.workers) explicit.workers = o.workers;
@@ -45,6 +54,7 @@ program
   .option('--table <name>')
   .option('--key <cols>', 'dedupe key columns', keyList)
   .addOption(intervalOption)
+  .addOption(datasetOption())
   .option('--wait', 'watch the run until it is done or failed')
   .action(async (file: string, o) => {
     const log = createLogger('splitter');
@@ -61,6 +71,16 @@ program
     } finally {
       await ctx.close();
     }
+  });
+
+program
+  .command('infer')
+  .description('print the dataset spec a load of FILE would use (YAML), to edit and pass back with --dataset')
+  .argument('<file>')
+  .option('--table <name>')
+  .addOption(datasetOption())
+  .action(async (file: string, o) => {
+    process.stdout.write(await inferSpec(loadConfig({ databaseUrl: 'unused', redisUrl: 'unused' }), requestFrom(file, o)));
   });
 
 for (const role of ['worker', 'compactor', 'reporter'] as const) {
@@ -140,7 +160,7 @@ try {
   await program.parseAsync();
 } catch (err) {
   // Errors users can act on get their message only; anything else also its stack.
-  const known = err instanceof ConfigError || err instanceof LoadRequestError || ['SourceError', 'PlanError'].includes((err as Error).name);
+  const known = err instanceof ConfigError || err instanceof LoadRequestError || ['SourceError', 'PlanError', 'DatasetSpecError'].includes((err as Error).name);
   process.stderr.write(`copyfleet: ${known ? (err as Error).message : ((err as Error).stack ?? String(err))}\n`);
   process.exitCode = 1;
 }

@@ -16,7 +16,7 @@
 import { pipeline } from 'node:stream/promises';
 import { beginAttempt, copyWithIsolation, insertRejects, isRowError, lockChunk, markLoaded, PartitionCache, type Reject } from '@copyfleet/db';
 import { CsvReader, JsonSequenceReader, LineReader, MAX_RAW_KEPT, type CsvFields } from '@copyfleet/parse';
-import { canPassThrough, copyColumnsSql, JsonLineEncoder, passThroughCopySql, qualified, RowEncoder, type EncodedRow } from '@copyfleet/schema';
+import { canPassThrough, copyColumnsSql, escapeCopyText, JsonLineEncoder, passThroughCopySql, qualified, RowEncoder, type EncodedRow } from '@copyfleet/schema';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Source } from '@copyfleet/source';
 import type pg from 'pg';
@@ -91,7 +91,7 @@ export async function loadChunk(deps: LoadDeps, run: ChunkRun, task: ChunkTask):
  */
 async function tryPassThrough(client: pg.PoolClient, run: ChunkRun, task: ChunkTask): Promise<ChunkResult | null> {
   const { spec } = run;
-  if (spec.format !== 'csv' || !canPassThrough(spec.table, spec.dialect)) return null;
+  if (spec.format !== 'csv' || spec.bronze || !canPassThrough(spec.table, spec.dialect)) return null;
   const sql = passThroughCopySql(spec.table, { ...spec.dialect, quote: spec.dialect.quote! });
   await client.query('SAVEPOINT cf_pass');
   try {
@@ -109,7 +109,7 @@ async function tryPassThrough(client: pg.PoolClient, run: ChunkRun, task: ChunkT
 
 /** Parse in Node, reject what does not fit, create partitions, COPY the rest with isolation. */
 async function parseAndCopy(deps: LoadDeps, client: pg.PoolClient, run: ChunkRun, task: ChunkTask): Promise<ChunkResult> {
-  const { spool, rejects, partKeys, lines } = await parseRange(run, task);
+  const { spool, rejects, partKeys, lines, bronze } = await parseRange(run, task);
   // DDL on another connection: this transaction holds no lock on the table at this point.
   const partitionsCreated = await deps.partitions.ensure(deps.pool, run.spec.table, partKeys);
   const table = run.spec.table;
@@ -125,11 +125,18 @@ async function parseAndCopy(deps: LoadDeps, client: pg.PoolClient, run: ChunkRun
   }
   rejects.sort((a, b) => a.offset - b.offset);
   await insertRejects(client, task.runId, task.chunkNo, rejects);
+  if (bronze && run.spec.bronze) {
+    // The raw copy, in the same transaction: every record as it landed (valid JSON only).
+    const b = run.spec.bronze;
+    await copyWithIsolation(client, `COPY ${qualified(b.schema, b.table)} ("_cf_run_id", "_cf_offset", "record") FROM STDIN`, bronze);
+  }
   return { loaded: true, rowsLoaded: outcome.loaded, rowsRejected: rejects.length, lines, partitionsCreated, passThrough: false };
 }
 
 interface Parsed {
   spool: RowSpool;
+  /** Raw records for the bronze table, when the spec has one. */
+  bronze: RowSpool | null;
   rejects: Reject[];
   partKeys: Set<string>;
   lines: number;
@@ -142,6 +149,12 @@ async function parseRange(run: ChunkRun, task: ChunkTask): Promise<Parsed> {
   const rejects: Reject[] = [];
   const partKeys = new Set<string>();
   const encoder = new RowEncoder(spec.table, task.runId);
+  const bronze = spec.bronze ? new RowSpool() : null;
+  const addBronze = (json: string, offset: number, line: number): void => {
+    const text = escapeCopyText(json);
+    if (bronze && text !== undefined) bronze.append(`${task.runId}\t${offset}\t${text}`, offset, line);
+  };
+  const header = spec.header ?? null;
   const bad = (reason: string, offset: number, line: number, raw: Buffer): void => {
     rejects.push({ offset, line, reason, raw });
   };
@@ -161,8 +174,10 @@ async function parseRange(run: ChunkRun, task: ChunkTask): Promise<Parsed> {
     reader = new CsvReader(
       spec.dialect,
       {
-        record: (fields: CsvFields, offset, line) =>
-          take(encoder.encodeCsv(fields, offset), offset, line, () => Buffer.from(csvLine(fields, spec.dialect.delimiter))),
+        record: (fields: CsvFields, offset, line) => {
+          if (bronze) addBronze(JSON.stringify(header ? Object.fromEntries(header.map((h, i) => [h, fields[i] ?? null])) : fields), offset, line);
+          take(encoder.encodeCsv(fields, offset), offset, line, () => Buffer.from(csvLine(fields, spec.dialect.delimiter)));
+        },
         bad,
       },
       opts,
@@ -171,6 +186,8 @@ async function parseRange(run: ChunkRun, task: ChunkTask): Promise<Parsed> {
     // JSON: the byte-level encoder first; JSON.parse + RowEncoder for records it declines.
     const fast = JsonLineEncoder.supports(spec.table) ? new JsonLineEncoder(spec.table, task.runId) : null;
     const record = (buf: Buffer, start: number, end: number, offset: number, line: number, ks = -1, ke = -1): void => {
+      // Bronze keeps the record's own text; a keyed record keeps its key: {"key": value}.
+      if (bronze) addBronze(ks >= 0 ? `{${buf.toString('utf8', ks, end)}}` : buf.toString('utf8', start, end), offset, line);
       if (fast?.encode(buf, start, end, spool, offset, line, ks, ke)) {
         if (fast.partKey !== null) partKeys.add(fast.partKey);
         return;
@@ -195,7 +212,7 @@ async function parseRange(run: ChunkRun, task: ChunkTask): Promise<Parsed> {
 
   for await (const chunk of run.source.stream(task.start, task.end) as AsyncIterable<Buffer>) reader.push(chunk);
   reader.end();
-  return { spool, rejects, partKeys, lines: reader.lines };
+  return { spool, rejects, partKeys, lines: reader.lines, bronze };
 }
 
 /** A rejected CSV record written back as CSV (fields quoted), for the reject row. */

@@ -14,4 +14,10 @@ export interface LoadSpec {
   maxRecordBytes: number;
   /** JSON documents: where the records are (members of an object, or array items). */
   json?: JsonContainer;
+  /** CSV header names (for the bronze copy of CSV records). */
+  header?: string[] | null;
+  /** Append-only raw copy of every record: `schema.table` of the bronze table. */
+  bronze?: { schema: string; table: string } | null;
+  /** The dataset spec's reports; the default reports when absent. */
+  reports?: { name: string; sql: string; formats?: ('csv' | 'json' | 'arrow')[] }[];
 }

@@ -28,7 +28,11 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const isWs = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
-export async function scanJsonLayout(source: Source, from: number, size: number, chunkBytes: number): Promise<JsonLayout> {
+/**
+ * `recordsKey`: the records are the array under this top-level key (any member, not
+ * only the first); without it, the first member's value decides.
+ */
+export async function scanJsonLayout(source: Source, from: number, size: number, chunkBytes: number, recordsKey?: string): Promise<JsonLayout> {
   let container: JsonContainer | null = null;
   let depth = 0;
   let containerDepth = -1; // depth inside the container
@@ -101,6 +105,19 @@ export async function scanJsonLayout(source: Source, from: number, size: number,
         } else if (topObjectPhase === 'colon' && c === 0x3a) {
           topObjectPhase = 'value';
           continue;
+        } else if (depth === 1 && c === 0x2c && recordsKey !== undefined) {
+          // The next member of the top-level object.
+          topObjectPhase = 'key';
+          firstKey = null;
+          continue;
+        } else if (topObjectPhase === 'value' && recordsKey !== undefined) {
+          // Looking for one named member: take it if it is an array, else skip this value.
+          topObjectPhase = null;
+          if (c === 0x5b && firstKey?.text === recordsKey) {
+            container = { kind: 'member-array', key: recordsKey };
+            containerDepth = 2;
+            expectItem = true;
+          }
         } else if (topObjectPhase === 'value') {
           topObjectPhase = null;
           if (c === 0x5b) {
@@ -120,7 +137,10 @@ export async function scanJsonLayout(source: Source, from: number, size: number,
       }
       if (c === 0x5b || c === 0x7b) depth++;
       else if (c === 0x5d || c === 0x7d) {
-        if (container === null && depth === 1) return finish({ kind: 'object' }, pos, pos, []); // {}
+        if (container === null && depth === 1) {
+          if (recordsKey !== undefined) throw new JsonLayoutError(`the document has no array under the key "${recordsKey}"`);
+          return finish({ kind: 'object' }, pos, pos, []); // {}
+        }
         if (depth === containerDepth) {
           end = pos;
           return finish(container, start < 0 ? end : start, end, edges);

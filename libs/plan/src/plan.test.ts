@@ -203,3 +203,18 @@ describe('planChunks on JSON documents', () => {
     );
   });
 });
+
+it('JSON records under a named key that is not the first member', async () => {
+  const doc = { meta: { statuses: 'not this', n: [1, 2] }, note: 'x,y]', statuses: [{ id: 1 }, { id: 2 }, { id: 3 }], after: [9] };
+  const source = writeTemp(JSON.stringify(doc, null, 2), '.json');
+  const plan = await planChunks(source, { chunkBytes: 8, records: 'statuses' });
+  expect(plan.json).toEqual({ kind: 'member-array', key: 'statuses' });
+  const ids: unknown[] = [];
+  for (const c of plan.chunks) {
+    const r = new JsonSequenceReader({ item: (b, s, e) => void ids.push(JSON.parse(b.toString('utf8', s, e)).id), bad: () => undefined }, { startOffset: c.start, maxRecordBytes: 1000, members: false });
+    r.push(await source.read(c.start, c.end - c.start));
+    r.end();
+  }
+  expect(ids).toEqual([1, 2, 3]);
+  await expect(planChunks(source, { chunkBytes: 8, records: 'missing' })).rejects.toThrow(/no array under the key "missing"/);
+});

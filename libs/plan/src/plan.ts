@@ -18,6 +18,8 @@ export interface PlanOptions {
   header?: boolean;
   /** CSV: quote parity decides edges. @defaultValue true when the dialect quotes */
   quotedNewlines?: boolean;
+  /** JSON documents: the records are the array under this top-level key. */
+  records?: string;
 }
 
 export interface ChunkRange {
@@ -56,7 +58,7 @@ export async function planChunks(source: Source, opts: PlanOptions): Promise<Pla
   const format = opts.format ?? sniffed.format;
   const dialect = opts.dialect ?? (format === 'csv' ? sniffed.dialect : CSV_DIALECT);
   if (format === 'json') {
-    const layout = await scanJsonLayout(source, sniffed.bomBytes, size, opts.chunkBytes).catch((err: Error) => {
+    const layout = await scanJsonLayout(source, sniffed.bomBytes, size, opts.chunkBytes, opts.records).catch((err: Error) => {
       throw new PlanError(`${source.uri}: ${err.message}`);
     });
     const edges = [layout.start, ...layout.edges, layout.end];

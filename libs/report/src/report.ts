@@ -1,9 +1,15 @@
 // Runs named report queries against PostgreSQL and writes each result as
 // <name>.csv, <name>.json and <name>.arrow into one output directory.
 import { mkdir } from 'node:fs/promises';
-import { assertReportName, writeReport, type QueryResultLike, type ReportFile } from './writers.js';
+import { assertReportName, writeReport, type QueryResultLike, type ReportFile, type ReportFormat } from './writers.js';
 
-export interface ReportQuery { name: string; sql: string; params?: unknown[] }
+export interface ReportQuery {
+  name: string;
+  sql: string;
+  params?: unknown[];
+  /** Which files to write. @defaultValue csv, json and arrow */
+  formats?: readonly ReportFormat[];
+}
 
 /** Structural subset of pg.Client / pg.PoolClient / pg.Pool used here. */
 export interface ReportClient {
@@ -22,7 +28,7 @@ export async function runReports(client: ReportClient, queries: ReportQuery[], o
   const files: ReportFile[] = [];
   for (const q of queries) {
     const result = await client.query(q.sql, q.params);
-    files.push(...(await writeReport(q.name, outDir, result)));
+    files.push(...(await writeReport(q.name, outDir, result, q.formats)));
   }
   return files;
 }

@@ -35,16 +35,18 @@ export function assertReportName(name: string): void {
 }
 
 /** Writes <name>.csv, <name>.json and <name>.arrow into outDir (created if missing). */
-export async function writeReport(name: string, outDir: string, result: QueryResultLike): Promise<ReportFile[]> {
+export const ALL_FORMATS: readonly ReportFormat[] = ['csv', 'json', 'arrow'];
+
+export async function writeReport(name: string, outDir: string, result: QueryResultLike, formats: readonly ReportFormat[] = ALL_FORMATS): Promise<ReportFile[]> {
   assertReportName(name);
-  const table = toArrowTable(result); // built first: conversion errors leave no files behind
+  const table = formats.includes('arrow') ? toArrowTable(result) : null; // built first: conversion errors leave no files behind
   await mkdir(outDir, { recursive: true });
   const path = (format: ReportFormat) => join(outDir, `${name}.${format}`);
-  await writeCsv(path('csv'), result);
-  await writeJson(path('json'), result);
-  await atomically(path('arrow'), (tmp) => writeFile(tmp, tableToIPC(table, 'file'), { flush: true }));
+  if (formats.includes('csv')) await writeCsv(path('csv'), result);
+  if (formats.includes('json')) await writeJson(path('json'), result);
+  if (table) await atomically(path('arrow'), (tmp) => writeFile(tmp, tableToIPC(table, 'file'), { flush: true }));
   const rows = result.rows.length;
-  return (['csv', 'json', 'arrow'] as const).map((format) => ({ name, format, path: path(format), rows }));
+  return formats.map((format) => ({ name, format, path: path(format), rows }));
 }
 
 export async function writeCsv(path: string, { fields, rows }: QueryResultLike): Promise<void> {

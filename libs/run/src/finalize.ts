@@ -14,7 +14,7 @@ import { countLines } from '@copyfleet/plan';
 import { openSource } from '@copyfleet/source';
 import { getRun, recordRowsBefore, resolveRejectLines, setReportsDir, summarizeRun, transitionRun, type RunRow } from '@copyfleet/db';
 import type { LoadSpec } from '@copyfleet/loader';
-import { defaultReports, runReports, type ReportFile } from '@copyfleet/report';
+import { defaultReports, runReports, type ReportFile, type ReportPlan } from '@copyfleet/report';
 import { qualified } from '@copyfleet/schema';
 import type { Context } from './context.js';
 import { reconcileRun, settleRun } from './settle.js';
@@ -55,7 +55,7 @@ export async function reportRun(ctx: Context, runId: string): Promise<ReportFile
   if (run.status !== 'reporting') return [];
   const spec = run.spec as LoadSpec;
   const dir = join(ctx.config.reportsDir, String(runId));
-  const plan = defaultReports(spec.table);
+  const plan = spec.reports?.length ? specReports(spec, runId) : defaultReports(spec.table);
   const client = await ctx.pool.connect();
   let files: ReportFile[];
   try {
@@ -106,6 +106,23 @@ export function appendedNote(run: RunRow): string | null {
   const key = (run.spec as Partial<LoadSpec> | null)?.table?.key;
   const before = Number(run.rows_before ?? 0);
   return !key?.length && before > 0 ? `appended: the table had ${before} rows before` : null;
+}
+
+/** The dataset spec's reports: {{table}}, {{bronze}} and {{run_id}} filled in (identifiers quoted). */
+function specReports(spec: LoadSpec, runId: string): ReportPlan {
+  const vars: Record<string, string> = {
+    table: qualified(spec.table.schema, spec.table.table),
+    bronze: spec.bronze ? qualified(spec.bronze.schema, spec.bronze.table) : 'NULL',
+    run_id: String(Number(runId)),
+  };
+  return {
+    setup: [],
+    queries: spec.reports!.map((r) => ({
+      name: r.name,
+      sql: r.sql.replace(/\{\{\s*(table|bronze|run_id)\s*\}\}/g, (_, v: string) => vars[v]!),
+      ...(r.formats ? { formats: r.formats } : {}),
+    })),
+  };
 }
 
 async function requireRun(ctx: Context, runId: string): Promise<RunRow> {

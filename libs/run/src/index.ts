@@ -11,3 +11,4 @@ export { describeRun, formatRunStatus, type RunStatusReport } from './status.js'
 export { settleRun, reconcileRun } from './settle.js';
 export { failureAction, describeError, type FailureAction } from './retry-policy.js';
 export { cappedBackoff } from '@copyfleet/queue';
+export { inferSpec } from './infer.js';

@@ -10,4 +10,6 @@ export interface LoadRequest {
   key?: string[];
   /** Range partition interval on the first date/timestamp column, or 'none'. @defaultValue month */
   partition?: PartitionInterval | 'none';
+  /** A dataset spec (YAML): format options, columns, partitioning, dedupe, bronze, reports. */
+  dataset?: string;
 }

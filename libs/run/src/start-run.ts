@@ -11,13 +11,14 @@ import {
   type RunRow,
 } from '@copyfleet/db';
 import type { LoadSpec } from '@copyfleet/loader';
-import { planChunks, sampleRecords } from '@copyfleet/plan';
-import { createTableSql, type TableSpec } from '@copyfleet/schema';
+import { createBronzeSql, createTableSql, toIdentifier, type TableSpec } from '@copyfleet/schema';
+import { readDatasetSpec } from '@copyfleet/spec';
+import { designTable, planLoad } from './design.js';
 import { precreatePartitions } from './partitions.js';
 import { normalizeSourceUri, openSource } from '@copyfleet/source';
 import type { Context } from './context.js';
 import type { LoadRequest } from './request.js';
-import { buildTableSpec, reconcileWithExisting, targetName } from './table-spec.js';
+import { reconcileWithExisting, targetName } from './table-spec.js';
 
 export interface StartedRun {
   runId: string;
@@ -30,15 +31,16 @@ export interface StartedRun {
 export async function startRun(ctx: Context, req: LoadRequest): Promise<StartedRun> {
   // The run starts now, before planning: ingest time is measured from here.
   const startedAt = new Date();
+  const dataset = req.dataset ? await readDatasetSpec(req.dataset) : null;
   const source = openSource(normalizeSourceUri(req.file));
   const { size, version } = await source.stat();
-  const target = targetName(req, source.name, ctx.config.defaultSchema);
+  const target = targetName(req, source.name, ctx.config.defaultSchema, dataset?.table);
   const targetText = `${target.schema}.${target.table}`;
 
   const active = await findResumableRun(ctx.pool, source.uri, version, targetText);
   if (active) return resume(ctx, active);
 
-  const plan = await planChunks(source, { chunkBytes: ctx.config.chunkBytes });
+  const plan = await planLoad(source, ctx.config, dataset);
   const previous = (await latestSpecFor(ctx.pool, targetText)) as LoadSpec | null;
   let table: TableSpec;
   if (plan.chunks.length === 0 && plan.header === null && previous === null) {
@@ -47,8 +49,9 @@ export async function startRun(ctx: Context, req: LoadRequest): Promise<StartedR
     await transitionRun(ctx.pool, runId, ['planning'], 'done', 'the file is empty: nothing to load');
     return { runId, resumed: false, chunks: 0, bytes: size, table: targetText };
   }
-  const sample = await sampleRecords(source, plan);
-  table = reconcileWithExisting(buildTableSpec(req, target, plan, sample), previous?.table ?? null);
+  const { sample, table: fresh } = await designTable(source, plan, req, target, dataset);
+  table = reconcileWithExisting(fresh, previous?.table ?? null);
+  const bronze = dataset?.table.bronze ? { schema: table.schema, table: toIdentifier(dataset.table.bronze, 'bronze') } : null;
   const spec: LoadSpec = {
     format: plan.format,
     dialect: plan.dialect,
@@ -56,6 +59,9 @@ export async function startRun(ctx: Context, req: LoadRequest): Promise<StartedR
     firstDataLine: 1 + (await countLines(source, plan.dataStart)),
     maxRecordBytes: ctx.config.maxRecordBytes,
     ...(plan.json ? { json: plan.json } : {}),
+    header: plan.header,
+    bronze,
+    ...(dataset?.reports ? { reports: dataset.reports } : {}),
   };
 
   let runId: string;
@@ -70,6 +76,7 @@ export async function startRun(ctx: Context, req: LoadRequest): Promise<StartedR
     throw err;
   }
   for (const stmt of createTableSql(table)) await ctx.pool.query(stmt);
+  if (bronze) await ctx.pool.query(createBronzeSql(bronze));
   await precreatePartitions(ctx, spec, sample);
   await insertChunks(ctx.pool, runId, plan.chunks);
   await setChunksTotal(ctx.pool, runId, plan.chunks.length);

@@ -12,8 +12,11 @@ export class LoadRequestError extends Error {
 }
 
 /** `schema.table` from the request (or the file name), as safe identifiers. */
-export function targetName(req: LoadRequest, fileName: string, defaultSchema: string): { schema: string; table: string } {
-  if (!req.table) return { schema: defaultSchema, table: tableNameFor(fileName) };
+export function targetName(req: LoadRequest, fileName: string, defaultSchema: string, fromSpec?: { name?: string; schema?: string }): { schema: string; table: string } {
+  if (!req.table) {
+    const schema = fromSpec?.schema ? toIdentifier(fromSpec.schema, defaultSchema) : defaultSchema;
+    return { schema, table: fromSpec?.name ? toIdentifier(fromSpec.name, 'data') : tableNameFor(fileName) };
+  }
   const parts = req.table.split('.');
   if (parts.length > 2) throw new LoadRequestError(`TABLE=${req.table}: give "name" or "schema.name"`);
   const table = toIdentifier(parts.at(-1)!, 'data');
@@ -72,5 +75,14 @@ export function reconcileWithExisting(fresh: TableSpec, previous: TableSpec | nu
     ...previous,
     key: fresh.key,
     columns: previous.columns.map((c, i) => ({ ...c, source: fresh.columns[i]!.source })),
+  };
+}
+
+/** Flags given on the command line (KEY, PARTITION) win over the dataset spec. */
+export function withRequestFlags(req: LoadRequest, fromSpec: TableSpec, inferred: TableSpec): TableSpec {
+  return {
+    ...fromSpec,
+    ...(req.key?.length ? { key: inferred.key } : {}),
+    ...(req.partition ? { partition: inferred.partition } : {}),
   };
 }

@@ -82,8 +82,18 @@ export function canPassThrough(spec: TableSpec, dialect: { quote: number | null 
   return (
     dialect.quote !== null &&
     !hasLineage(spec) &&
+    !spec.nullValues?.length &&
     spec.columns.length >= 2 &&
     (spec.fieldCount ?? spec.columns.length) === spec.columns.length &&
     spec.columns.every((c, i) => c.source.kind === 'field' && c.source.index === i && !c.transform?.length)
+  );
+}
+
+/** The bronze table: every record as it landed, append-only. */
+export function createBronzeSql(t: { schema: string; table: string }): string {
+  return (
+    `CREATE TABLE IF NOT EXISTS ${qualified(t.schema, t.table)} (` +
+    '"_cf_run_id" bigint NOT NULL, "_cf_offset" bigint NOT NULL, "record" jsonb NOT NULL, ' +
+    '"loaded_at" timestamptz NOT NULL DEFAULT now())'
   );
 }

@@ -3,8 +3,8 @@ export { quoteIdent, qualified, toIdentifier, fitIdentifier, uniqueNames, tableN
 export { encoderFor, escapeCopyText, NULL_TOKEN, REASONS, type Encoder } from './encode.js';
 export { parseTemporal, type Temporal } from './temporal.js';
 export { partitionKey, partitionBounds, partitionKeysBetween, rowPartitionKey, listPartitionName, partitionTableName, defaultPartitionName, type PartitionBounds } from './partition.js';
-export { createTableSql, createPartitionSql, copyColumnsSql, passThroughCopySql, canPassThrough } from './ddl.js';
-export { inferCsvColumns, inferJsonColumns, isPlainObject } from './infer.js';
+export { createTableSql, createPartitionSql, createBronzeSql, copyColumnsSql, passThroughCopySql, canPassThrough } from './ddl.js';
+export { inferCsvColumns, inferJsonColumns, inferValueType, isPlainObject } from './infer.js';
 export { RowEncoder, type EncodedRow } from './row-encoder.js';
 export { JsonLineEncoder } from './json-line-encoder.js';
 export type { RowWriter } from './row-writer.js';

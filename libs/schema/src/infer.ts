@@ -145,3 +145,32 @@ function walk(obj: Record<string, unknown>, prefix: string[], paths: Map<string,
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
+
+/**
+ * The type of one column from its sampled values (after any transform): strings by the
+ * same rules as CSV fields, JSON numbers and booleans by kind, objects, arrays and
+ * mixed kinds as jsonb.
+ */
+export function inferValueType(values: unknown[]): ColumnType {
+  const kinds = new Set<string>();
+  const tally = newTally();
+  let ints = 0;
+  let numbers = 0;
+  for (const v of values) {
+    if (v === null || v === undefined) continue;
+    if (typeof v === 'string') {
+      kinds.add('string');
+      tallyText(tally, v);
+    } else if (typeof v === 'number') {
+      kinds.add('number');
+      numbers++;
+      if (Number.isSafeInteger(v)) ints++;
+    } else if (typeof v === 'boolean') kinds.add('boolean');
+    else kinds.add('json');
+  }
+  if (kinds.size === 0) return 'text';
+  if (kinds.size > 1 || kinds.has('json')) return 'jsonb';
+  if (kinds.has('boolean')) return 'boolean';
+  if (kinds.has('number')) return ints === numbers ? 'bigint' : 'numeric';
+  return decide(tally);
+}

@@ -48,7 +48,7 @@ const newNode = (): PathNode => ({ children: new Map(), keys: [], column: -1 });
 export class JsonLineEncoder {
   /** Whether this encoder can handle the spec at all (no explode, transforms or computed columns). */
   static supports(spec: TableSpec): boolean {
-    return !spec.explode && spec.columns.every((c) => !c.transform?.length && (c.source.kind === 'path' || c.source.kind === 'record' || c.source.kind === 'key'));
+    return !spec.explode && !spec.nullValues?.length && spec.columns.every((c) => !c.transform?.length && (c.source.kind === 'path' || c.source.kind === 'record' || c.source.kind === 'key'));
   }
 
   private readonly root: PathNode = newNode();

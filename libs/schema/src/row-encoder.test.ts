@@ -69,3 +69,51 @@ describe('RowEncoder', () => {
     expect(noKey.encodeCsv(['1', 'x', null], 1234)?.line).toBe('1\tx\t\\N');
   });
 });
+
+describe('RowEncoder with dataset-spec columns', () => {
+  const base = { schema: 'public', table: 't', partition: null, key: null } as const;
+
+  it('explodes an array into one row per element, with index, key, record fields and constants', () => {
+    const enc = new RowEncoder(
+      {
+        ...base,
+        explode: { path: ['content'] },
+        columns: [
+          { name: 'conv', type: 'text', source: { kind: 'key' } },
+          { name: 'turn', type: 'bigint', source: { kind: 'index' } },
+          { name: 'msg', type: 'text', source: { kind: 'path', path: ['m'] } },
+          { name: 'url', type: 'text', source: { kind: 'path', path: ['url'] }, scope: 'record' },
+          { name: 'src', type: 'text', source: { kind: 'const', value: 'tc' } },
+        ],
+      },
+      1,
+    );
+    const rows = enc.encodeJsonRows({ url: 'u', content: [{ m: 'a' }, { m: 'b\tc' }] }, 0, 't_1');
+    expect(rows?.map((r) => r.line)).toEqual(['t_1\t0\ta\tu\ttc', 't_1\t1\tb\\tc\tu\ttc']);
+    expect(enc.encodeJsonRows({ url: 'u' }, 0)).toEqual([]);
+    expect(enc.encodeJsonRows({ content: 'x' }, 0)).toBeNull();
+    expect(enc.reason).toMatch(/content is not an array/);
+    expect(enc.encodeJsonRows({ content: [{ m: 'ok' }, { m: 'x\u0000' }] }, 0)).toBeNull();
+    expect(enc.reason).toMatch(/^content\[1\]: column msg/);
+  });
+
+  it('applies transforms and null markers, and names a failed transform', () => {
+    const enc = new RowEncoder(
+      {
+        ...base,
+        nullValues: ['NA'],
+        columns: [
+          { name: 'lon', type: 'double precision', source: { kind: 'field', index: 0 }, transform: [{ kind: 'wkt_point', axis: 'x' }] },
+          { name: 'day', type: 'date', source: { kind: 'field', index: 1 }, transform: [{ kind: 'trim' }, { kind: 'date_format', format: 'DD/MM/YYYY' }] },
+          { name: 'n', type: 'bigint', source: { kind: 'field', index: 2 } },
+        ],
+      },
+      1,
+    );
+    expect(enc.encodeCsv(['POINT (14.5 -50.25)', ' 29/02/2024 ', 'NA'], 0)?.line).toBe('14.5\t2024-02-29\t\\N');
+    expect(enc.encodeCsv(['LINESTRING (1 2)', '01/01/2024', '1'], 0)).toBeNull();
+    expect(enc.reason).toMatch(/column lon: wkt_point x does not apply to "LINESTRING \(1 2\)"/);
+    expect(enc.encodeCsv(['POINT (1 2)', '30/02/2024', '1'], 0)).toBeNull();
+    expect(enc.reason).toMatch(/column day: not a valid date/);
+  });
+});

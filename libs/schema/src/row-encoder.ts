@@ -38,11 +38,13 @@ export class RowEncoder {
   private readonly csvWidth: number;
   private readonly lineage: string | null;
   private readonly explode: string[] | null;
+  private readonly nulls: Set<string> | null;
   private readonly ctx: Ctx = { record: undefined, element: undefined, index: 0, key: undefined };
 
   constructor(spec: TableSpec, runId: number | string) {
     this.columns = spec.columns;
     this.explode = spec.explode?.path ?? null;
+    this.nulls = spec.nullValues?.length ? new Set(spec.nullValues) : null;
     this.getters = spec.columns.map((c) => withTransforms(c, getterFor(c, this.explode !== null)));
     this.encoders = spec.columns.map((c) => encoderFor(c.type));
     this.partIndex = spec.partition ? spec.columns.findIndex((c) => c.name === spec.partition!.column) : -1;
@@ -108,7 +110,7 @@ export class RowEncoder {
         this.reason = `column ${col.name}: ${(col.transform ?? []).map(describeTransform).join(', ')} does not apply to ${preview(this.rawGetter(i))}`;
         return null;
       }
-      if (v === null || v === undefined || (v === '' && col.type !== 'text')) {
+      if (v === null || v === undefined || (v === '' && col.type !== 'text') || (this.nulls !== null && typeof v === 'string' && this.nulls.has(v))) {
         out[i] = NULL_TOKEN;
         continue;
       }

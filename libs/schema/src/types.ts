@@ -65,6 +65,8 @@ export interface TableSpec {
   explode?: ExplodeSpec | null;
   /** CSV: fields per record (when the table uses only some of them). */
   fieldCount?: number;
+  /** Field values that mean NULL (besides an empty unquoted CSV field). */
+  nullValues?: string[];
 }
 
 /** Columns copyfleet adds when a dedupe key needs to know which record is newest. */

@@ -1,0 +1,39 @@
+/**
+ * Works out what a load will do before anything is written: the plan (format,
+ * header, chunks), a sample of records, and the table spec — inferred, shaped by the
+ * dataset spec when there is one, flags on top. Used by the splitter and by
+ * `copyfleet infer`.
+ */
+import type { Config } from '@copyfleet/config';
+import { planChunks, sampleRecords, type Plan, type Sample } from '@copyfleet/plan';
+import type { TableSpec } from '@copyfleet/schema';
+import type { Source } from '@copyfleet/source';
+import { readerOverrides, tableSpecFrom, type DatasetSpec } from '@copyfleet/spec';
+import type { LoadRequest } from './request.js';
+import { buildTableSpec, withRequestFlags } from './table-spec.js';
+
+export interface LoadDesign {
+  plan: Plan;
+  sample: Sample;
+  table: TableSpec;
+}
+
+/** The plan alone (an empty file has nothing to sample). */
+export async function planLoad(source: Source, config: Config, dataset: DatasetSpec | null): Promise<Plan> {
+  return planChunks(source, { chunkBytes: config.chunkBytes, ...(dataset ? readerOverrides(dataset) : {}) });
+}
+
+export async function designTable(
+  source: Source,
+  plan: Plan,
+  req: LoadRequest,
+  target: { schema: string; table: string },
+  dataset: DatasetSpec | null,
+): Promise<LoadDesign> {
+  const sample = await sampleRecords(source, plan);
+  const inferred = buildTableSpec(req, target, plan, sample);
+  const table = dataset
+    ? withRequestFlags(req, tableSpecFrom(dataset, target, { ...sample, format: plan.format, header: plan.header }, inferred.columns), inferred)
+    : inferred;
+  return { plan, sample, table };
+}

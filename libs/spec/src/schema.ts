@@ -1,0 +1,94 @@
+/**
+ * The dataset spec file, as users write it (YAML), and its validation. Every field is
+ * documented here; unknown fields are errors (a typo must not be silently ignored).
+ */
+import { COLUMN_TYPES } from '@copyfleet/schema';
+import { z } from 'zod';
+
+const char = z.string().length(1, 'must be exactly one character');
+const ident = z.string().min(1).max(63);
+const dotted = z.string().min(1).regex(/^[^.]+(\.[^.]+)*$/, 'a dotted path such as sentiment.score');
+
+export const transformSchema = z.union([
+  z.literal('trim'),
+  z.strictObject({ wkt_point: z.enum(['x', 'y']) }),
+  z.strictObject({ date_format: z.string().min(2) }),
+]);
+
+export const columnSchema = z
+  .strictObject({
+    /** Column name in the table. */
+    name: ident,
+    /** PostgreSQL type; inferred from the data when omitted. */
+    type: z.enum(COLUMN_TYPES as [string, ...string[]]).optional(),
+    /** JSON: a dotted path into the record (or into the exploded element). */
+    path: dotted.optional(),
+    /** CSV: the header name of the field. */
+    column: z.string().optional(),
+    /** CSV: the field's position, 1-based. */
+    position: z.number().int().min(1).optional(),
+    /** The same value in every row. */
+    const: z.union([z.string(), z.number(), z.boolean(), z.null()]).optional(),
+    /** key: the member name (objects keyed by id); index: the element's position in the exploded array; record: the whole record as jsonb. */
+    from: z.enum(['key', 'index', 'record']).optional(),
+    /** With explode: read `path` from the record instead of the element. */
+    scope: z.enum(['element', 'record']).optional(),
+    transform: z.array(transformSchema).optional(),
+  })
+  .refine((c) => [c.path, c.column, c.position, c.const, c.from].filter((v) => v !== undefined).length === 1, {
+    message: 'give exactly one of path, column, position, const or from',
+  });
+
+const partitionSchema = z.union([
+  z.literal('none'),
+  z.strictObject({ range: ident, interval: z.enum(['day', 'week', 'month', 'year']).default('month') }),
+  z.strictObject({ list: ident }),
+  z.strictObject({ hash: ident, partitions: z.number().int().min(2).max(1024) }),
+]);
+
+export const datasetSchema = z.strictObject({
+  source: z
+    .strictObject({
+      format: z.enum(['csv', 'tsv', 'jsonl', 'json']).optional(),
+      delimiter: char.optional(),
+      /** null: no quoting. */
+      quote: char.nullable().optional(),
+      escape: char.optional(),
+      header: z.boolean().optional(),
+      encoding: z.enum(['utf-8', 'utf8', 'latin1', 'iso-8859-1']).optional(),
+      /** CSV field values that mean NULL, besides an empty unquoted field. */
+      null: z.array(z.string()).optional(),
+      /** JSON documents: the records are the array under this top-level key. */
+      records: z.string().min(1).optional(),
+    })
+    .default({}),
+  table: z
+    .strictObject({
+      name: ident.optional(),
+      schema: ident.optional(),
+      partition: partitionSchema.optional(),
+      /** Dedupe key ("silver"): the newest record per key wins. */
+      key: z.array(ident).min(1).optional(),
+      /** Which record is newest: the greatest value of this column (then file order). Default: file order. */
+      winner: ident.optional(),
+      /** Append-only raw copy ("bronze"): every record as jsonb with its run and source offset. */
+      bronze: ident.optional(),
+    })
+    .default({}),
+  /** A dotted path to an array in each record: one row per element. */
+  explode: dotted.optional(),
+  columns: z.array(columnSchema).min(1).optional(),
+  reports: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/i, 'letters, digits, _ and - (a file name)'),
+        /** SQL; {{table}} is the target table, {{bronze}} the bronze table, {{run_id}} the run. */
+        sql: z.string().min(1),
+        formats: z.array(z.enum(['csv', 'json', 'arrow'])).min(1).optional(),
+      }),
+    )
+    .optional(),
+});
+
+export type DatasetSpec = z.infer<typeof datasetSchema>;
+export type ColumnSpec = z.infer<typeof columnSchema>;
