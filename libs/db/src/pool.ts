@@ -22,5 +22,10 @@ export function createPool(databaseUrl: string, opts: PoolOptions): pg.Pool {
   pool.on('error', (err) => {
     process.emitWarning(`idle PostgreSQL connection closed: ${err.message}`);
   });
+  // Nor a checked-out one: a client that loses its connection between two statements (a
+  // transaction waiting for its COMMIT when the server shuts down) emits 'error', which
+  // unhandled kills the process. Handled, its next query fails instead, and the caller's
+  // retry policy takes over.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
