@@ -1,8 +1,9 @@
 # copyfleet: thin entry points; the logic lives in libs/ and scripts/.
 #   make load FILE=data.csv [TABLE=t] [WORKERS=n] [CHUNK=64MiB] [KEY=a,b] [PARTITION=month]
 #   make test
+#   make chaos                      (the fault matrix; RELIABILITY.md says what it proves)
 #   make bench [BENCH_BYTES=1GiB]   (BENCHMARKS.md says what it measures)
-.PHONY: help setup build load test test-unit bench down status clean
+.PHONY: help setup build load test test-unit chaos bench down status clean
 
 CLI := node apps/cli/dist/main.js
 
@@ -21,6 +22,9 @@ load: setup ## load FILE into PostgreSQL (TABLE, WORKERS, CHUNK, KEY, PARTITION 
 
 test: setup ## run the test suite against the real PostgreSQL and Redis
 	@node_modules/.bin/vitest run
+
+chaos: setup ## the fault matrix: kills, PostgreSQL/Redis restarts and outages on private services (~10 min)
+	@bash scripts/chaos.sh
 
 bench: setup ## benchmark copyfleet against psql \copy, DuckDB and a Node script (BENCH_BYTES=1GiB); writes BENCHMARKS.md
 	@node_modules/.bin/tsc -b bench

@@ -97,9 +97,8 @@ export function childPids(parent: number, arg: string): number[] {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid !== parent) continue;
+      const [state, ppid] = readFileSync(`/proc/${entry}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+      if (Number(ppid) !== parent || state === 'Z') continue;
       if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').includes(arg)) pids.push(Number(entry));
     } catch {
       // the process ended while we looked
@@ -137,11 +136,22 @@ export async function statusOf(runId: string, env: NodeJS.ProcessEnv): Promise<R
  * scripts/services.sh of the private PostgreSQL and Redis that `make chaos` starts for
  * these suites (scripts/chaos.sh), so restarting them disturbs nobody else's tests.
  */
-export async function chaosServices(...args: string[]): Promise<string> {
+export async function chaosServices(args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
   const script = process.env.COPYFLEET_CHAOS_SERVICES;
   if (!script) throw new Error('COPYFLEET_CHAOS_SERVICES is not set: restarting services is only done under `make chaos` (scripts/chaos.sh)');
-  const { stdout } = await promisify(execFile)('bash', [script, ...args], { timeout: 180_000 });
+  // Like scripts/chaos.sh: the script finds its instances from its own .env, not from our URLs.
+  const { DATABASE_URL: _db, REDIS_URL: _redis, ...rest } = process.env;
+  const { stdout } = await promisify(execFile)('bash', [script, ...args], { timeout: 180_000, env: { ...rest, ...env } });
   return stdout;
+}
+
+/** Stop the chaos Redis without saving (it comes back from its append-only file). */
+export async function stopRedis(): Promise<void> {
+  await promisify(execFile)('redis-cli', ['-p', String(redisPort()), 'shutdown', 'nosave']).catch(() => undefined);
+  await waitFor('Redis to stop', async () => {
+    const ok = await promisify(execFile)('redis-cli', ['-p', String(redisPort()), 'ping']).then(() => false, () => true);
+    return ok;
+  }, 15_000);
 }
 
 /** The port of the chaos Redis (from REDIS_URL). */
