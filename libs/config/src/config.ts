@@ -50,6 +50,11 @@ const schema = z.object({
   backoffMs: int(0),
   /** Where the reporter writes `<run_id>/<report>.{csv,json,arrow}`. */
   reportsDir: z.string().min(1),
+  /**
+   * Where compressed inputs are decompressed before loading; every worker must see it
+   * (a shared volume on a cluster). Needs the uncompressed size free. @defaultValue .data/staging
+   */
+  stagingDir: z.string().min(1),
   /** Schema of target tables created without a qualified name. */
   defaultSchema: z.string().min(1),
   /** SIGTERM grace period for a worker to finish or release its chunk. @defaultValue 30000 */
@@ -73,6 +78,7 @@ const ENV_KEYS: Record<keyof Config, string> = {
   attempts: 'CHUNK_ATTEMPTS',
   backoffMs: 'BACKOFF_MS',
   reportsDir: 'REPORTS_DIR',
+  stagingDir: 'STAGING_DIR',
   defaultSchema: 'PGSCHEMA',
   shutdownGraceMs: 'SHUTDOWN_GRACE_MS',
 };
@@ -92,6 +98,7 @@ const DEFAULTS: ConfigInput = {
   attempts: 8,
   backoffMs: 1000,
   reportsDir: 'reports',
+  stagingDir: '.data/staging',
   defaultSchema: 'public',
   shutdownGraceMs: 30_000,
 };

@@ -11,7 +11,8 @@
 import { join } from 'node:path';
 import { compactTable, relocateDefaultRows } from '@copyfleet/compact';
 import { countLines } from '@copyfleet/plan';
-import { openSource } from '@copyfleet/source';
+import { removeStaged } from '@copyfleet/source';
+import { chunkSourceOf } from './run-source.js';
 import { getRun, recordRowsBefore, resolveRejectLines, setReportsDir, summarizeRun, transitionRun, type RunRow } from '@copyfleet/db';
 import type { LoadSpec } from '@copyfleet/loader';
 import { defaultReports, runReports, type ReportFile, type ReportPlan } from '@copyfleet/report';
@@ -66,7 +67,10 @@ export async function reportRun(ctx: Context, runId: string): Promise<ReportFile
   }
   await setReportsDir(ctx.pool, runId, dir);
   const after = await requireRun(ctx, runId);
-  await transitionRun(ctx.pool, runId, ['reporting'], 'done', summaryMessage(after));
+  if (await transitionRun(ctx.pool, runId, ['reporting'], 'done', summaryMessage(after))) {
+    // The decompressed copy of a compressed input is not needed any more.
+    if (spec.staged) await removeStaged(spec.staged.path);
+  }
   return files;
 }
 
@@ -90,7 +94,7 @@ async function countMissingLines(ctx: Context, run: RunRow): Promise<void> {
         AND chunk_no < (SELECT max(chunk_no) FROM copyfleet.rejects WHERE run_id = $1)`,
     [run.run_id],
   );
-  const source = openSource(run.source);
+  const { source } = chunkSourceOf(run);
   for (const c of rows) {
     const lines = await countLines(source, Number(c.byte_start), Number(c.byte_end));
     await ctx.pool.query('UPDATE copyfleet.chunks SET lines = $3 WHERE run_id = $1 AND chunk_no = $2', [run.run_id, c.chunk_no, lines]);

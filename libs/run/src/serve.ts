@@ -22,12 +22,12 @@ import { loadChunk, PermanentChunkError, type ChunkRun, type LoadSpec } from '@c
 import {
   createRedis, createWorker, QUEUE, UnrecoverableError, WaitingError, type ChunkJob, type Job, type RunJob, type Worker,
 } from '@copyfleet/queue';
-import { openSource } from '@copyfleet/source';
 import { openContextPatiently, type Context } from './context.js';
 import { compactRun, reportRun } from './finalize.js';
 import { createLogger, throttled, type Logger } from './log.js';
 import { describeError, failureAction, waitForDatabase } from './retry-policy.js';
 import { settleRun } from './settle.js';
+import { chunkSourceOf } from './run-source.js';
 
 export type Role = 'worker' | 'compactor' | 'reporter';
 
@@ -147,7 +147,8 @@ function chunkProcessor(ctx: Context, log: Logger, holder: Holder) {
     if (!run) {
       const row = await getRun(ctx.pool, runId);
       if (!row) throw new PermanentChunkError(`run ${runId} does not exist`);
-      run = { spec: row.spec as LoadSpec, source: openSource(row.source), sourceVersion: row.source_version };
+      const { source, version } = chunkSourceOf(row);
+      run = { spec: row.spec as LoadSpec, source, sourceVersion: version };
       runs.set(runId, run);
     }
     return run;

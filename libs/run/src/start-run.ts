@@ -15,7 +15,7 @@ import { createBronzeSql, createTableSql, toIdentifier, type TableSpec } from '@
 import { readDatasetSpec } from '@copyfleet/spec';
 import { designTable, planLoad } from './design.js';
 import { precreatePartitions } from './partitions.js';
-import { normalizeSourceUri, openSource } from '@copyfleet/source';
+import { compressionOf, normalizeSourceUri, openSource, stageDecompressed } from '@copyfleet/source';
 import type { Context } from './context.js';
 import type { LoadRequest } from './request.js';
 import { reconcileWithExisting, targetName } from './table-spec.js';
@@ -40,7 +40,11 @@ export async function startRun(ctx: Context, req: LoadRequest): Promise<StartedR
   const active = await findResumableRun(ctx.pool, source.uri, version, targetText);
   if (active) return resume(ctx, active);
 
-  const plan = await planLoad(source, ctx.config, dataset);
+  // Compressed input: decompress once into the staging directory and load that.
+  const compression = compressionOf(await source.read(0, 4));
+  const staged = compression ? await stageDecompressed(source, version, size, compression, ctx.config.stagingDir) : null;
+  const loadSource = staged ? openSource(staged.path) : source;
+  const plan = await planLoad(loadSource, ctx.config, dataset);
   const previous = (await latestSpecFor(ctx.pool, targetText)) as LoadSpec | null;
   let table: TableSpec;
   if (plan.chunks.length === 0 && plan.header === null && previous === null) {
@@ -49,24 +53,25 @@ export async function startRun(ctx: Context, req: LoadRequest): Promise<StartedR
     await transitionRun(ctx.pool, runId, ['planning'], 'done', 'the file is empty: nothing to load');
     return { runId, resumed: false, chunks: 0, bytes: size, table: targetText };
   }
-  const { sample, table: fresh } = await designTable(source, plan, req, target, dataset);
+  const { sample, table: fresh } = await designTable(loadSource, plan, req, target, dataset);
   table = reconcileWithExisting(fresh, previous?.table ?? null);
   const bronze = dataset?.table.bronze ? { schema: table.schema, table: toIdentifier(dataset.table.bronze, 'bronze') } : null;
   const spec: LoadSpec = {
     format: plan.format,
     dialect: plan.dialect,
     table,
-    firstDataLine: 1 + (await countLines(source, plan.dataStart)),
+    firstDataLine: 1 + (await countLines(loadSource, plan.dataStart)),
     maxRecordBytes: ctx.config.maxRecordBytes,
     ...(plan.json ? { json: plan.json } : {}),
     header: plan.header,
     bronze,
+    ...(staged ? { staged: { path: staged.path, version: (await loadSource.stat()).version } } : {}),
     ...(dataset?.reports ? { reports: dataset.reports } : {}),
   };
 
   let runId: string;
   try {
-    runId = await insertRun(ctx.pool, { source: source.uri, version, table: targetText, spec, bytesTotal: size, traceParent: null, startedAt });
+    runId = await insertRun(ctx.pool, { source: source.uri, version, table: targetText, spec, bytesTotal: plan.size, traceParent: null, startedAt });
   } catch (err) {
     // Another splitter started the same run a moment ago: join it.
     if ((err as { code?: string }).code === '23505') {

@@ -25,3 +25,4 @@ export function openSource(uri: string): Source {
 export function normalizeSourceUri(uri: string): string {
   return ANY_SCHEME.test(uri) ? uri : resolve(uri);
 }
+export { compressionOf, decompressedName, stageDecompressed, removeStaged, type Compression, type Staged } from './staging.js';
