@@ -15,7 +15,7 @@
  */
 import { pipeline } from 'node:stream/promises';
 import { beginAttempt, copyWithIsolation, insertRejects, isRowError, lockChunk, markLoaded, PartitionCache, type Reject } from '@copyfleet/db';
-import { CsvReader, JsonSequenceReader, LineReader, MAX_RAW_KEPT, type CsvFields } from '@copyfleet/parse';
+import { CsvReader, JsonSequenceReader, LineReader, MAX_RAW_KEPT, readArrowRows, type CsvFields } from '@copyfleet/parse';
 import { canPassThrough, copyColumnsSql, escapeCopyText, JsonLineEncoder, passThroughCopySql, qualified, RowEncoder, type EncodedRow } from '@copyfleet/schema';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Source } from '@copyfleet/source';
@@ -169,6 +169,17 @@ async function parseRange(run: ChunkRun, task: ChunkTask): Promise<Parsed> {
     }
   };
   const opts = { startOffset: task.start, maxRecordBytes: spec.maxRecordBytes };
+  if (spec.format === 'arrow') {
+    // Whole record batches; a row's "line" is its position in the chunk.
+    const src = { size: (await run.source.stat()).size, read: (s: number, l: number) => run.source.read(s, l) };
+    let rows = 0;
+    for await (const { record, offset, index } of readArrowRows(src, task.start, task.end)) {
+      rows = index + 1;
+      if (bronze) addBronze(JSON.stringify(record, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)), offset, rows);
+      take(encoder.encodeJsonRows(record, offset), offset, rows, () => Buffer.from(JSON.stringify(record, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))));
+    }
+    return { spool, rejects, partKeys, lines: rows, bronze };
+  }
   let reader: { push(b: Buffer): void; end(): void; readonly lines: number };
   if (spec.format === 'csv') {
     reader = new CsvReader(

@@ -4,3 +4,4 @@ export { JsonlReader, LineReader, type LineHandler } from './jsonl-reader.js';
 export { MAX_RAW_KEPT, type RecordHandler } from './record-handler.js';
 export { sniffFormat, hasBom, type FormatName, type Sniffed } from './sniff.js';
 export { JsonSequenceReader, type ItemHandler, type SequenceOptions, type JsonContainer } from './json-sequence-reader.js';
+export { isArrowFile, readArrowLayout, readArrowRows, type ArrowLayout, type ArrowColumnType, type RangeReader } from './arrow-file.js';

@@ -4,7 +4,7 @@
  */
 import { CSV_DIALECT, LF, type CsvDialect } from './dialect.js';
 
-export type FormatName = 'csv' | 'jsonl' | 'json';
+export type FormatName = 'csv' | 'jsonl' | 'json' | 'arrow';
 
 export interface Sniffed {
   format: FormatName;
@@ -20,6 +20,7 @@ export function hasBom(head: Buffer): boolean {
 }
 
 export function sniffFormat(head: Buffer, fileName: string): Sniffed {
+  if (head.length >= 6 && head.toString('latin1', 0, 6) === 'ARROW1') return { format: 'arrow', dialect: CSV_DIALECT, bomBytes: 0 };
   const bomBytes = hasBom(head) ? 3 : 0;
   const lower = fileName.toLowerCase();
   const body = head.subarray(bomBytes);

@@ -4,7 +4,7 @@
  * Reads the head, a few KiB per edge, and — only for quoted CSV — one quote-parity
  * pass. Never parses the whole file.
  */
-import { CsvReader, CSV_DIALECT, sniffFormat, type CsvDialect, type CsvFields, type FormatName, type JsonContainer } from '@copyfleet/parse';
+import { CsvReader, CSV_DIALECT, readArrowLayout, sniffFormat, type ArrowColumnType, type CsvDialect, type CsvFields, type FormatName, type JsonContainer } from '@copyfleet/parse';
 import type { Source } from '@copyfleet/source';
 import { resolveLineEdges, resolveQuotedEdges } from './boundaries.js';
 import { scanJsonLayout } from './json-edges.js';
@@ -42,6 +42,8 @@ export interface Plan {
   quoteScan: boolean;
   /** JSON documents: where the records are. */
   json?: JsonContainer;
+  /** Arrow IPC files: the schema's fields and the types they load as. */
+  arrow?: { name: string; type: ArrowColumnType }[];
 }
 
 export class PlanError extends Error {
@@ -57,6 +59,19 @@ export async function planChunks(source: Source, opts: PlanOptions): Promise<Pla
   const sniffed = sniffFormat(head, source.name);
   const format = opts.format ?? sniffed.format;
   const dialect = opts.dialect ?? (format === 'csv' ? sniffed.dialect : CSV_DIALECT);
+  if (format === 'arrow') {
+    // Arrow IPC file: chunks are runs of whole record batches, from the footer.
+    const layout = await readArrowLayout({ size, read: (start, len) => source.read(start, len) }).catch((err: Error) => {
+      throw new PlanError(`${source.uri}: ${err.message}`);
+    });
+    const chunks: ChunkRange[] = [];
+    for (const b of layout.batches) {
+      const last = chunks.at(-1);
+      if (last && b.start - last.start < opts.chunkBytes) last.end = b.end;
+      else chunks.push({ chunkNo: chunks.length, start: b.start, end: b.end });
+    }
+    return { size, version, format, dialect, header: null, dataStart: chunks[0]?.start ?? size, chunks, quoteScan: false, arrow: layout.fields };
+  }
   if (format === 'json') {
     const layout = await scanJsonLayout(source, sniffed.bomBytes, size, opts.chunkBytes, opts.records).catch((err: Error) => {
       throw new PlanError(`${source.uri}: ${err.message}`);

@@ -18,6 +18,7 @@ const MAX_EDGE_SAMPLES = 32;
 
 export async function sampleRecords(source: Source, plan: Plan): Promise<Sample> {
   const sample: Sample = { csv: [], json: [] };
+  if (plan.format === 'arrow') return sample; // the schema is in the file
   const chunks = plan.chunks;
   const step = Math.max(1, Math.ceil(chunks.length / MAX_EDGE_SAMPLES));
   const windows: { start: number; end: number }[] = [];

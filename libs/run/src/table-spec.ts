@@ -25,7 +25,10 @@ export function targetName(req: LoadRequest, fileName: string, defaultSchema: st
 }
 
 export function buildTableSpec(req: LoadRequest, target: { schema: string; table: string }, plan: Plan, sample: Sample): TableSpec {
-  let columns: Column[] = plan.format === 'csv' ? inferCsvColumns(plan.header, sample.csv) : inferJsonColumns(sample.json);
+  let columns: Column[] =
+    plan.format === 'csv' ? inferCsvColumns(plan.header, sample.csv)
+    : plan.arrow ? arrowColumns(plan.arrow)
+    : inferJsonColumns(sample.json);
   if (plan.json?.kind === 'object') {
     // Records keyed by id: the member name is a column of its own, first.
     const keyName = uniqueNames([...columns.map((c) => c.name), 'key']).at(-1)!;
@@ -85,4 +88,10 @@ export function withRequestFlags(req: LoadRequest, fromSpec: TableSpec, inferred
     ...(req.key?.length ? { key: inferred.key } : {}),
     ...(req.partition ? { partition: inferred.partition } : {}),
   };
+}
+
+/** Arrow files carry their schema: one column per field, typed from the Arrow type. */
+function arrowColumns(fields: { name: string; type: Column['type'] }[]): Column[] {
+  const names = uniqueNames(fields.map((f, i) => toIdentifier(f.name, `col_${i + 1}`)));
+  return fields.map((f, i) => ({ name: names[i]!, type: f.type, source: { kind: 'path', path: [f.name] } }));
 }
