@@ -1,5 +1,5 @@
 # copyfleet: thin entry points; the logic lives in libs/ and scripts/.
-#   make load FILE=data.csv [TABLE=t] [WORKERS=n] [CHUNK=64MiB] [KEY=a,b] [PARTITION=month]
+#   make load FILE=data.csv [TABLE=t] [WORKERS=n] [CHUNK=64MiB] [KEY=a,b] [PARTITION=month] [DATASET=spec.yaml]
 #   make test
 #   make chaos                      (the fault matrix; RELIABILITY.md says what it proves)
 #   make bench [BENCH_BYTES=1GiB]   (BENCHMARKS.md says what it measures)
@@ -16,9 +16,9 @@ setup: ## install dependencies, build, and start PostgreSQL + Redis unless confi
 build: ## compile the TypeScript workspaces
 	@node_modules/.bin/tsc -b
 
-load: setup ## load FILE into PostgreSQL (TABLE, WORKERS, CHUNK, KEY, PARTITION optional)
-	@test -n "$(FILE)" || { echo "usage: make load FILE=path/to/file.csv [TABLE=name] [WORKERS=n] [CHUNK=64MiB] [KEY=col,...] [PARTITION=day|week|month|year|none]" >&2; exit 2; }
-	@$(CLI) load "$(FILE)" $(if $(TABLE),--table "$(TABLE)") $(if $(KEY),--key "$(KEY)") $(if $(PARTITION),--partition "$(PARTITION)")
+load: setup ## load FILE into PostgreSQL (TABLE, WORKERS, CHUNK, KEY, PARTITION, DATASET optional)
+	@test -n "$(FILE)" || { echo "usage: make load FILE=path/to/file.csv [TABLE=name] [WORKERS=n] [CHUNK=64MiB] [KEY=col,...] [PARTITION=day|week|month|year|none] [DATASET=spec.yaml]" >&2; exit 2; }
+	@$(CLI) load "$(FILE)" $(if $(TABLE),--table "$(TABLE)") $(if $(KEY),--key "$(KEY)") $(if $(PARTITION),--partition "$(PARTITION)") $(if $(DATASET),--dataset "$(DATASET)")
 
 test: setup ## run the test suite against the real PostgreSQL and Redis
 	@node_modules/.bin/vitest run
