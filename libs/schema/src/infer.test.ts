@@ -1,7 +1,7 @@
 // Inference: a column gets the most specific type every sampled value fits; JSON
 // objects are flattened to parent_child columns unless a path disagrees in kind.
 import { describe, expect, it } from 'vitest';
-import { inferCsvColumns, inferJsonColumns } from './infer.js';
+import { inferCsvColumns, inferJsonColumns, MAX_FLATTEN_DEPTH } from './infer.js';
 
 /** The type inferred for one CSV column holding these values. */
 const csvType = (...values: (string | null)[]) => inferCsvColumns(['c'], values.map((v) => [v]))[0]!.type;
@@ -106,5 +106,12 @@ describe('inferJsonColumns', () => {
     expect(inferJsonColumns([1, 'x', [1, 2]])).toEqual(value);
     expect(inferJsonColumns([{ a: 1 }, 2, 3])).toEqual(value);
     expect(inferJsonColumns([])).toEqual(value);
+  });
+
+  it('flattens at most MAX_FLATTEN_DEPTH levels: a record nested 100,000 deep becomes one jsonb column', () => {
+    const deep = JSON.parse(`${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`) as unknown;
+    const cols = inferJsonColumns([{ id: 1 }, deep, { id: 2 }]);
+    expect(cols.map((c) => c.type)).toEqual(['bigint', 'jsonb']);
+    expect(cols[1]!.source).toEqual({ kind: 'path', path: Array(MAX_FLATTEN_DEPTH).fill('a') });
   });
 });

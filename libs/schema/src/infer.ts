@@ -65,7 +65,15 @@ export function inferCsvColumns(header: string[] | null, rows: CsvFields[]): Col
   return names.map((name, i) => ({ name, type: decide(tallies[i]!), source: { kind: 'field', index: i } }));
 }
 
-type Kind = 'object' | 'array' | 'string' | 'number' | 'boolean';
+/** 'deep': an object nested deeper than MAX_FLATTEN_DEPTH, kept whole (jsonb). */
+type Kind = 'object' | 'array' | 'string' | 'number' | 'boolean' | 'deep';
+
+/**
+ * Objects are flattened into columns this many levels deep; deeper ones stay one jsonb
+ * value. Bounds the work (and the recursion) for hostile input: a record nested
+ * 100,000 levels deep must not overflow the stack of the splitter.
+ */
+export const MAX_FLATTEN_DEPTH = 32;
 
 interface PathInfo {
   path: string[];
@@ -108,7 +116,7 @@ function ancestorIsLeaf(path: string[], paths: Map<string, PathInfo>): boolean {
 function jsonType(info: PathInfo): ColumnType {
   const k = info.kinds;
   if (k.size === 0) return 'text';
-  if (k.size > 1 || k.has('object') || k.has('array')) return 'jsonb';
+  if (k.size > 1 || k.has('object') || k.has('array') || k.has('deep')) return 'jsonb';
   if (k.has('boolean')) return 'boolean';
   if (k.has('number')) return info.ints === info.numbers ? 'bigint' : 'numeric';
   const t = decide(info.text);
@@ -128,8 +136,11 @@ function walk(obj: Record<string, unknown>, prefix: string[], paths: Map<string,
     if (v === null || v === undefined) continue;
     if (Array.isArray(v)) info.kinds.add('array');
     else if (typeof v === 'object') {
-      info.kinds.add('object');
-      walk(v as Record<string, unknown>, path, paths);
+      if (path.length >= MAX_FLATTEN_DEPTH) info.kinds.add('deep');
+      else {
+        info.kinds.add('object');
+        walk(v as Record<string, unknown>, path, paths);
+      }
     } else if (typeof v === 'number') {
       info.kinds.add('number');
       info.numbers++;

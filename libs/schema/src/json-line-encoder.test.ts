@@ -140,4 +140,12 @@ describe('JsonLineEncoder', () => {
     expect(new JsonLineEncoder(spec, 1).encode(line, 0, line.length, out, 0, 1)).toBe(true);
     expect(out.rows[0]!.split('\t')[1]).toBe('second');
   });
+
+  it('hands lines nested deeper than it scans to the general path instead of overflowing the stack', () => {
+    const out = new Collect();
+    const line = Buffer.from(`{"id": 1, "tags": ${'['.repeat(100_000)}${']'.repeat(100_000)}}`);
+    expect(new JsonLineEncoder(spec, 1).encode(line, 0, line.length, out, 0, 1)).toBe(false);
+    const shallow = Buffer.from(`{"id": 1, "tags": ${'['.repeat(200)}${']'.repeat(200)}}`);
+    expect(new JsonLineEncoder(spec, 1).encode(shallow, 0, shallow.length, out, 0, 1)).toBe(true);
+  });
 });

@@ -20,6 +20,12 @@ import { scanIso } from './scan-iso.js';
 import type { RowWriter } from './row-writer.js';
 import { hasLineage, isRangePartition, type ColumnType, type PartitionInterval, type PartitionSpec, type TableSpec } from './types.js';
 
+/**
+ * Nesting the recursive scanner follows; a deeper line takes the general path (JSON.parse
+ * does not recurse), so a record nested 100,000 levels deep cannot overflow the stack.
+ */
+const MAX_DEPTH = 256;
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const TAB = 0x09;
@@ -74,6 +80,8 @@ export class JsonLineEncoder {
   private end = 0;
   private lastEscaped = false;
   private lastInt = false;
+  /** Objects and arrays open around this.p; deeper than MAX_DEPTH goes to the general path. */
+  private depth = 0;
 
   constructor(spec: TableSpec, runId: number | string) {
     this.n = spec.columns.length;
@@ -118,6 +126,7 @@ export class JsonLineEncoder {
     this.p = start;
     this.end = end;
     this.kind.fill(Kind.None);
+    this.depth = 0;
     if (this.keyColumn >= 0 && keyStart >= 0) {
       // The member name, a JSON string already delimited by the reader.
       this.p = keyStart;
@@ -266,10 +275,12 @@ export class JsonLineEncoder {
 
   private object(node: PathNode | null): boolean {
     const buf = this.buf;
+    if (++this.depth > MAX_DEPTH) return false;
     this.p++; // {
     this.ws();
     if (buf[this.p] === 0x7d) {
       this.p++;
+      this.depth--;
       return true;
     }
     for (;;) {
@@ -296,16 +307,19 @@ export class JsonLineEncoder {
         this.ws();
         continue;
       }
+      this.depth--;
       return c === 0x7d;
     }
   }
 
   private array(): boolean {
     const buf = this.buf;
+    if (++this.depth > MAX_DEPTH) return false;
     this.p++; // [
     this.ws();
     if (buf[this.p] === 0x5d) {
       this.p++;
+      this.depth--;
       return true;
     }
     for (;;) {
@@ -317,6 +331,7 @@ export class JsonLineEncoder {
         this.ws();
         continue;
       }
+      this.depth--;
       return c === 0x5d;
     }
   }

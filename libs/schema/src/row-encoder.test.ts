@@ -116,4 +116,15 @@ describe('RowEncoder with dataset-spec columns', () => {
     expect(enc.encodeCsv(['POINT (1 2)', '30/02/2024', '1'], 0)).toBeNull();
     expect(enc.reason).toMatch(/column day: not a valid date/);
   });
+
+  it('rejects a value nested too deeply to serialise, naming the column', () => {
+    const enc = new RowEncoder(spec([path('id', 'bigint', 'id'), path('tags', 'jsonb', 'tags'), path('t', 'text', 't'), path('n', 'bigint', 'n')]), 1);
+    const deep = JSON.parse(`${'['.repeat(100_000)}${']'.repeat(100_000)}`) as unknown;
+    expect(enc.encodeJson({ id: 1, tags: deep }, 0)).toBeNull();
+    expect(enc.reason).toMatch(/^column tags: value nested too deeply to store/);
+    expect(enc.encodeJson({ id: 1, t: deep }, 0)).toBeNull();
+    expect(enc.reason).toMatch(/^column t: value nested too deeply to store/);
+    expect(enc.encodeJson({ id: 1, n: deep }, 0)).toBeNull();
+    expect(enc.reason).toBe('column n: not an integer in the bigint range (got (a value nested too deeply to show))');
+  });
 });

@@ -114,7 +114,15 @@ export class RowEncoder {
         out[i] = NULL_TOKEN;
         continue;
       }
-      const token = this.encoders[i]!(v);
+      let token: string | undefined;
+      try {
+        token = this.encoders[i]!(v);
+      } catch (err) {
+        // JSON.stringify of a value nested thousands of levels deep overflows the stack.
+        if (!(err instanceof RangeError)) throw err;
+        this.reason = `column ${col.name}: value nested too deeply to store (${err.message})`;
+        return null;
+      }
       if (token === undefined) {
         this.reason = `column ${col.name}: ${REASONS[col.type]} (got ${preview(v)})`;
         return null;
@@ -187,6 +195,11 @@ function isObj(v: unknown): v is Record<string, unknown> {
 }
 
 function preview(v: unknown): string {
-  const s = typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v) ?? String(v);
+  let s: string;
+  try {
+    s = typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v) ?? String(v);
+  } catch {
+    s = '(a value nested too deeply to show)';
+  }
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
