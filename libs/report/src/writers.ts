@@ -7,10 +7,6 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import {
-  Bool, DataType, DateDay, Field, Float64, Int32, Int64, RecordBatch, Schema, Struct, Table,
-  TimestampMillisecond, Utf8, makeBuilder, makeData, tableToIPC,
-} from 'apache-arrow';
 
 export interface ResultField { name: string; dataTypeID: number }
 export interface QueryResultLike { fields: ResultField[]; rows: Record<string, unknown>[] }
@@ -39,12 +35,14 @@ export const ALL_FORMATS: readonly ReportFormat[] = ['csv', 'json', 'arrow'];
 
 export async function writeReport(name: string, outDir: string, result: QueryResultLike, formats: readonly ReportFormat[] = ALL_FORMATS): Promise<ReportFile[]> {
   assertReportName(name);
-  const table = formats.includes('arrow') ? toArrowTable(result) : null; // built first: conversion errors leave no files behind
+  // apache-arrow is loaded only when an Arrow file is written (it costs every process ~0.3 s to import).
+  const arrow = formats.includes('arrow') ? await import('./arrow-table.js') : null;
+  const table = arrow ? arrow.toArrowTable(result) : null; // built first: conversion errors leave no files behind
   await mkdir(outDir, { recursive: true });
   const path = (format: ReportFormat) => join(outDir, `${name}.${format}`);
   if (formats.includes('csv')) await writeCsv(path('csv'), result);
   if (formats.includes('json')) await writeJson(path('json'), result);
-  if (table) await atomically(path('arrow'), (tmp) => writeFile(tmp, tableToIPC(table, 'file'), { flush: true }));
+  if (arrow && table) await atomically(path('arrow'), (tmp) => writeFile(tmp, arrow.toIpcFile(table), { flush: true }));
   const rows = result.rows.length;
   return formats.map((format) => ({ name, format, path: path(format), rows }));
 }
@@ -70,57 +68,8 @@ export async function writeJson(path: string, { fields, rows }: QueryResultLike)
   await writeStreamed(path, parts());
 }
 
-/** Builds an Arrow table with one nullable column per field, typed by PostgreSQL OID. */
-export function toArrowTable({ fields, rows }: QueryResultLike): Table {
-  const columns = fields.map((f) => {
-    const type = arrowType(f.dataTypeID);
-    const builder = makeBuilder({ type, nullValues: [null, undefined] });
-    try {
-      for (const row of rows) builder.append(toArrowValue(row[f.name], type, f.dataTypeID));
-    } catch (err) {
-      throw new Error(`column ${JSON.stringify(f.name)}: ${(err as Error).message}`, { cause: err });
-    }
-    return { field: new Field(f.name, type, true), data: builder.finish().flush() };
-  });
-  const schema = new Schema(columns.map((c) => c.field));
-  const data = makeData({
-    type: new Struct(schema.fields), length: rows.length, nullCount: 0, children: columns.map((c) => c.data),
-  });
-  return new Table(schema, new RecordBatch(schema, data));
-}
-
-export function arrowType(oid: number): DataType {
-  switch (oid) {
-    case PgType.int8: return new Int64();
-    case PgType.int2: case PgType.int4: return new Int32();
-    case PgType.float4: case PgType.float8: case PgType.numeric: return new Float64();
-    case PgType.bool: return new Bool();
-    case PgType.date: return new DateDay();
-    case PgType.timestamp: case PgType.timestamptz: return new TimestampMillisecond('UTC');
-    default: return new Utf8();
-  }
-}
-
-function toArrowValue(v: unknown, type: DataType, oid: number): unknown {
-  if (v === null || v === undefined) return null;
-  if (DataType.isInt(type)) {
-    if (type.bitWidth === 32) return Number(v);
-    if (typeof v === 'bigint') return v;
-    if ((typeof v === 'string' && /^[+-]?\d+$/.test(v)) || Number.isSafeInteger(v)) return BigInt(v as string | number);
-    throw new TypeError(`cannot convert ${JSON.stringify(v)} to int8`);
-  }
-  if (DataType.isFloat(type)) return Number(v);
-  if (DataType.isBool(type)) return v === true || v === 't' || v === 'true';
-  if (DataType.isDate(type) || DataType.isTimestamp(type)) {
-    // pg parses `date` as local midnight; keep the calendar day, not the instant.
-    const ms = v instanceof Date && oid === PgType.date ? localDayMs(v) : epochMs(v);
-    return Number.isFinite(ms) ? ms : null; // ±infinity has no Arrow representation
-  }
-  return toText(v, oid);
-}
-
 /** Text form used for CSV cells and Arrow Utf8 columns. */
-function toText(v: unknown, oid: number): string | null {
+export function toText(v: unknown, oid: number): string | null {
   if (v === null || v === undefined) return null;
   if (typeof v === 'string') return v;
   if (v instanceof Date) return formatDate(v, oid);
@@ -175,13 +124,13 @@ function formatDate(d: Date, oid: number): string {
 }
 
 /** Epoch ms of the UTC midnight with the same calendar day as `d` has in local time. */
-function localDayMs(d: Date): number {
+export function localDayMs(d: Date): number {
   const utc = new Date(0);
   utc.setUTCFullYear(d.getFullYear(), d.getMonth(), d.getDate()); // unlike Date.UTC, keeps years 0-99
   return utc.getTime();
 }
 
-function epochMs(v: unknown): number {
+export function epochMs(v: unknown): number {
   if (v instanceof Date) return v.getTime();
   if (typeof v === 'number') return v;
   return typeof v === 'string' ? Date.parse(v) : NaN;

@@ -29,7 +29,7 @@ async function continuableRun(ctx: Context, runId: string): Promise<RunRow> {
 export async function resumeRun(ctx: Context, runId: string): Promise<RunRow> {
   const run = await continuableRun(ctx, runId);
   // The same path as running the load command again: it finds this run by its input and table.
-  const { version } = await openSource(run.source).stat();
+  const { version } = await (await openSource(run.source)).stat();
   if (version !== run.source_version) {
     throw new LoadRequestError(`${run.source} changed since run ${runId} was planned (size or modification time differ): load it as a new run`);
   }

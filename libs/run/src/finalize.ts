@@ -94,7 +94,7 @@ async function countMissingLines(ctx: Context, run: RunRow): Promise<void> {
         AND chunk_no < (SELECT max(chunk_no) FROM copyfleet.rejects WHERE run_id = $1)`,
     [run.run_id],
   );
-  const { source } = chunkSourceOf(run);
+  const { source } = await chunkSourceOf(run);
   for (const c of rows) {
     const lines = await countLines(source, Number(c.byte_start), Number(c.byte_end));
     await ctx.pool.query('UPDATE copyfleet.chunks SET lines = $3 WHERE run_id = $1 AND chunk_no = $2', [run.run_id, c.chunk_no, lines]);

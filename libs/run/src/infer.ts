@@ -8,7 +8,7 @@ import { targetName } from './table-spec.js';
 
 export async function inferSpec(config: Config, req: LoadRequest): Promise<string> {
   const dataset = req.dataset ? await readDatasetSpec(req.dataset) : null;
-  const source = openSource(normalizeSourceUri(req.file));
+  const source = await openSource(normalizeSourceUri(req.file));
   const target = targetName(req, source.name, config.defaultSchema, dataset?.table);
   const plan = await planLoad(source, config, dataset);
   const { table } = await designTable(source, plan, req, target, dataset);

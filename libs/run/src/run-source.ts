@@ -3,7 +3,7 @@ import type { RunRow } from '@copyfleet/db';
 import type { LoadSpec } from '@copyfleet/loader';
 import { openSource, type Source } from '@copyfleet/source';
 
-export function chunkSourceOf(run: RunRow): { source: Source; version: string } {
+export async function chunkSourceOf(run: RunRow): Promise<{ source: Source; version: string }> {
   const staged = (run.spec as LoadSpec).staged;
-  return staged ? { source: openSource(staged.path), version: staged.version } : { source: openSource(run.source), version: run.source_version };
+  return staged ? { source: await openSource(staged.path), version: staged.version } : { source: await openSource(run.source), version: run.source_version };
 }

@@ -147,7 +147,7 @@ function chunkProcessor(ctx: Context, log: Logger, holder: Holder) {
     if (!run) {
       const row = await getRun(ctx.pool, runId);
       if (!row) throw new PermanentChunkError(`run ${runId} does not exist`);
-      const { source, version } = chunkSourceOf(row);
+      const { source, version } = await chunkSourceOf(row);
       run = { spec: row.spec as LoadSpec, source, sourceVersion: version };
       runs.set(runId, run);
     }

@@ -32,7 +32,7 @@ export async function startRun(ctx: Context, req: LoadRequest): Promise<StartedR
   // The run starts now, before planning: ingest time is measured from here.
   const startedAt = new Date();
   const dataset = req.dataset ? await readDatasetSpec(req.dataset) : null;
-  const source = openSource(normalizeSourceUri(req.file));
+  const source = await openSource(normalizeSourceUri(req.file));
   const { size, version } = await source.stat();
   const target = targetName(req, source.name, ctx.config.defaultSchema, dataset?.table);
   const targetText = `${target.schema}.${target.table}`;
@@ -43,7 +43,7 @@ export async function startRun(ctx: Context, req: LoadRequest): Promise<StartedR
   // Compressed input: decompress once into the staging directory and load that.
   const compression = compressionOf(await source.read(0, 4));
   const staged = compression ? await stageDecompressed(source, version, size, compression, ctx.config.stagingDir) : null;
-  const loadSource = staged ? openSource(staged.path) : source;
+  const loadSource = staged ? await openSource(staged.path) : source;
   const plan = await planLoad(loadSource, ctx.config, dataset);
   const previous = (await latestSpecFor(ctx.pool, targetText)) as LoadSpec | null;
   let table: TableSpec;

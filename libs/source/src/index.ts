@@ -1,17 +1,21 @@
 import { resolve } from 'node:path';
 import { LocalFileSource } from './local-file.js';
-import { S3Source, parseS3Uri, s3Client, s3Settings, type S3Settings, type S3SourceOptions } from './s3.js';
 import { SourceError, type Source } from './source.js';
 
-export { LocalFileSource, S3Source, SourceError, parseS3Uri, s3Client, s3Settings, type Source, type S3Settings, type S3SourceOptions };
+// The S3 module (and the AWS SDK, ~0.3 s to import) loads only when an s3:// source is opened.
+export { LocalFileSource, SourceError, type Source };
+export type { S3Settings, S3SourceOptions } from './s3.js';
 export type { SourceStat } from './source.js';
 
 const S3_URI = /^s3:\/\//i;
 const ANY_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 
 /** Open a source by URI: `s3://bucket/key` (keys may contain slashes and spaces) or a local path. */
-export function openSource(uri: string): Source {
-  if (S3_URI.test(uri)) return new S3Source(uri);
+export async function openSource(uri: string): Promise<Source> {
+  if (S3_URI.test(uri)) {
+    const { S3Source } = await import('./s3.js');
+    return new S3Source(uri);
+  }
   if (ANY_SCHEME.test(uri)) {
     throw new SourceError(`${uri}: unsupported source scheme. Give a local file path or an s3://bucket/key URI.`);
   }

@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { normalizeSourceUri, openSource, parseS3Uri, S3Source, s3Client, s3Settings, SourceError, type S3Settings } from './index.js';
+import { normalizeSourceUri, openSource, SourceError } from './index.js';
+import { parseS3Uri, S3Source, s3Client, s3Settings, type S3Settings } from './s3.js';
 import { startLocalS3, type LocalS3 } from './s3.fixture.js';
 
 let s3: LocalS3;
@@ -195,7 +196,7 @@ describe('S3Source', () => {
 
 describe('openSource and S3 settings', () => {
   it('opens s3:// URIs as S3 objects: keys keep slashes and spaces', async () => {
-    const src = openSource(`s3://${BUCKET}/a/b c.csv`);
+    const src = await openSource(`s3://${BUCKET}/a/b c.csv`);
     expect(src).toBeInstanceOf(S3Source);
     expect(src.name).toBe('b c.csv');
     expect(src.uri).toBe(`s3://${BUCKET}/a/b c.csv`);
@@ -205,11 +206,11 @@ describe('openSource and S3 settings', () => {
     expect(parseS3Uri('s3://b/k/with%20percent and space/')).toEqual({ bucket: 'b', key: 'k/with%20percent and space/' });
   });
 
-  it('keeps local paths and refuses other schemes', () => {
-    expect(openSource('data/trips.csv').constructor.name).toBe('LocalFileSource');
-    expect(() => openSource('https://example.com/a.csv')).toThrow(/unsupported source scheme.*s3:\/\/bucket\/key/);
-    expect(() => openSource('s3://only-bucket')).toThrow('s3://only-bucket: no object key. Write s3://only-bucket/path/to/file.csv.');
-    expect(() => openSource('s3:///key.csv')).toThrow('no bucket');
+  it('keeps local paths and refuses other schemes', async () => {
+    expect((await openSource('data/trips.csv')).constructor.name).toBe('LocalFileSource');
+    await expect(openSource('https://example.com/a.csv')).rejects.toThrow(/unsupported source scheme.*s3:\/\/bucket\/key/);
+    await expect(openSource('s3://only-bucket')).rejects.toThrow('s3://only-bucket: no object key. Write s3://only-bucket/path/to/file.csv.');
+    await expect(openSource('s3:///key.csv')).rejects.toThrow('no bucket');
   });
 
   it('normalizes: absolute paths for local files, URIs unchanged', () => {
