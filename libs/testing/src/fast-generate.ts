@@ -67,13 +67,37 @@ class ByteWriter {
     }
   }
 
+  /** 0-99 as two digits. */
+  d2(n: number): void {
+    const buf = this.buf;
+    const p = this.pos;
+    buf[p] = DIGITS2[2 * n]!;
+    buf[p + 1] = DIGITS2[2 * n + 1]!;
+    this.pos = p + 2;
+  }
+
+  /** 0-999999 as six digits. */
+  d6(n: number): void {
+    const hi = (n / 1000) | 0;
+    const lo = n - hi * 1000;
+    const buf = this.buf;
+    const p = this.pos;
+    buf[p] = DIGITS3[3 * hi]!;
+    buf[p + 1] = DIGITS3[3 * hi + 1]!;
+    buf[p + 2] = DIGITS3[3 * hi + 2]!;
+    buf[p + 3] = DIGITS3[3 * lo]!;
+    buf[p + 4] = DIGITS3[3 * lo + 1]!;
+    buf[p + 5] = DIGITS3[3 * lo + 2]!;
+    this.pos = p + 6;
+  }
+
   /** HH:MM:SS of a second of the day. */
   time(s: number): void {
-    this.pad((s / 3600) | 0, 2);
+    this.d2((s / 3600) | 0);
     this.byte(COLON);
-    this.pad(((s / 60) | 0) % 60, 2);
+    this.d2(((s / 60) | 0) % 60);
     this.byte(COLON);
-    this.pad(s % 60, 2);
+    this.d2(s % 60);
   }
 }
 
@@ -83,6 +107,9 @@ const COMMA = 0x2c;
 const DOT = 0x2e;
 const SPACE = 0x20;
 const NL = 0x0a;
+/** '00'…'99' and '000'…'999', packed. */
+const DIGITS2 = enc(Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0')).join(''));
+const DIGITS3 = enc(Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0')).join(''));
 /** 'YYYY-MM-DD' of 2023-01-01 and the days after it (a little past the year, for conversations that end in 2024). */
 const DAYS = Array.from({ length: YEAR_DAYS + 2 }, (_, d) => enc(new Date(Date.UTC(2023, 0, 1 + d)).toISOString().slice(0, 10)));
 
@@ -91,17 +118,10 @@ const DAYS = Array.from({ length: YEAR_DAYS + 2 }, (_, d) => enc(new Date(Date.U
 const TRIPS_HEADER = enc('region,origin_coord,destination_coord,datetime,datasource,passengers,fare,note\n');
 const REGIONS = ['Prague', 'Turin', 'Hamburg', 'Zürich', 'São Paulo'].map((s) => enc(`${s},`));
 const SOURCES = ['funny_car', 'baba_car', 'cheap_mobile', 'pt_search_app', 'bad_diesel_vehicles'].map((s) => enc(`${s},`));
-const POINT_OPEN = enc('"POINT (');
-const POINT_CLOSE = enc(')",');
+/** The constant text around the four coordinates: "POINT (14.dddddd 50.dddddd)","POINT (7.dddddd 45.dddddd)", */
+const COORD_TEXT = ['"POINT (14.', ' 50.', ')","POINT (7.', ' 45.', ')",'].map(enc);
 const NOTE_PLAIN = enc('plain');
 const NOTE_NEWLINE = enc('"line one\nline ""two"", with comma"');
-
-/** `${int}.dddddd `: a coordinate with six decimals from one random draw. */
-function coord(w: ByteWriter, int: number, r: () => number): void {
-  w.uint(int);
-  w.byte(DOT);
-  w.pad((r() * 1_000_000) | 0, 6);
-}
 
 /** region,"POINT (x y)","POINT (x y)",YYYY-MM-DD HH:MM:SS,datasource,passengers,fare,note */
 function tripsRows(opts: SizedCsvOptions): RowSource {
@@ -114,16 +134,11 @@ function tripsRows(opts: SizedCsvOptions): RowSource {
     decimalMilli: 0,
     write(w) {
       w.bytes(REGIONS[(r() * REGIONS.length) | 0]!);
-      w.bytes(POINT_OPEN);
-      coord(w, 14, r);
-      w.byte(SPACE);
-      coord(w, 50, r);
-      w.bytes(POINT_CLOSE);
-      w.bytes(POINT_OPEN);
-      coord(w, 7, r);
-      w.byte(SPACE);
-      coord(w, 45, r);
-      w.bytes(POINT_CLOSE);
+      for (let k = 0; k < 4; k++) {
+        w.bytes(COORD_TEXT[k]!);
+        w.d6((r() * 1_000_000) | 0);
+      }
+      w.bytes(COORD_TEXT[4]!);
       const sec = (r() * YEAR_DAYS * DAY_S) | 0;
       w.bytes(DAYS[(sec / DAY_S) | 0]!);
       w.byte(SPACE);
@@ -136,7 +151,7 @@ function tripsRows(opts: SizedCsvOptions): RowSource {
       const cents = (r() * 100_000) | 0;
       w.uint((cents / 100) | 0);
       w.byte(DOT);
-      w.pad(cents % 100, 2);
+      w.d2(cents % 100);
       w.byte(COMMA);
       if (every > 0 && i % every === 0) w.bytes(NOTE_NEWLINE);
       else if (r() < 0.5) w.bytes(NOTE_PLAIN);
