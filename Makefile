@@ -28,7 +28,7 @@ chaos: setup ## the fault matrix: kills, PostgreSQL/Redis restarts and outages o
 
 bench: setup ## benchmark copyfleet against psql \copy, DuckDB and a Node script (BENCH_BYTES=1GiB); writes BENCHMARKS.md
 	@node_modules/.bin/tsc -b bench
-	@BENCH_BYTES="$(BENCH_BYTES)" BENCH_SEED="$(BENCH_SEED)" BENCH_STREAMS="$(BENCH_STREAMS)" BENCH_SYSTEMS="$(BENCH_SYSTEMS)" BENCH_QUIET_WAIT="$(BENCH_QUIET_WAIT)" node bench/dist/main.js
+	@BENCH_BYTES="$(BENCH_BYTES)" BENCH_SEED="$(BENCH_SEED)" BENCH_STREAMS="$(BENCH_STREAMS)" BENCH_SYSTEMS="$(BENCH_SYSTEMS)" BENCH_REPEAT="$(BENCH_REPEAT)" BENCH_QUIET_WAIT="$(BENCH_QUIET_WAIT)" node bench/dist/main.js
 
 down: ## stop the local PostgreSQL and Redis started by setup
 	@bash scripts/services.sh down

@@ -25,6 +25,8 @@ export interface BenchConfig {
   tablePrefix: string;
   /** Only these system ids (or id prefixes such as `csv/`); null = all. */
   systems: string[] | null;
+  /** Run each system this many times and keep the fastest. */
+  repeat: number;
   /** Before each load, wait up to this many seconds for the machine to be idle (0 = do not wait). */
   quietWaitSeconds: number;
   /** Keep the loaded tables at the end (they are dropped by default). */
@@ -67,6 +69,7 @@ export function benchConfig(): BenchConfig {
     markdownPath: path('BENCH_MARKDOWN', 'BENCHMARKS.md'),
     tablePrefix: prefix,
     systems: env('BENCH_SYSTEMS')?.split(',').map((s) => s.trim()).filter(Boolean) ?? null,
+    repeat: positiveInt('BENCH_REPEAT', 1),
     quietWaitSeconds: env('BENCH_QUIET_WAIT') === '0' ? 0 : positiveInt('BENCH_QUIET_WAIT', 600),
     keepTables: env('BENCH_KEEP_TABLES') === '1',
     databaseUrl,

@@ -54,6 +54,12 @@ export class Db {
     for (const n of names) await this.query(`DROP TABLE IF EXISTS ${quoteIdent(n)} CASCADE`);
   }
 
+  /** This connection's backend pid (its parent is the postmaster: the server runs on this machine). */
+  async backendPid(): Promise<number> {
+    const [r] = await this.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    return r!.pid;
+  }
+
   async checkpoint(): Promise<void> {
     await this.query('CHECKPOINT');
   }

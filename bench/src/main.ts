@@ -2,7 +2,7 @@
  * `make bench`: generate (or reuse) the inputs, load each with copyfleet and with the
  * alternatives one after another, check every load, and write bench/results/*.json and
  * BENCHMARKS.md. Settings: see config.ts (BENCH_BYTES, BENCH_SEED, BENCH_STREAMS,
- * BENCH_SYSTEMS, BENCH_QUIET_WAIT, BENCH_WORK, BENCH_RESULTS, BENCH_MARKDOWN,
+ * BENCH_SYSTEMS, BENCH_REPEAT, BENCH_QUIET_WAIT, BENCH_WORK, BENCH_RESULTS, BENCH_MARKDOWN,
  * BENCH_TABLE_PREFIX, BENCH_KEEP_TABLES). Exits non-zero when any system fails or loads a wrong table.
  */
 import { execFileSync } from 'node:child_process';
@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { benchConfig, type BenchConfig } from './config.js';
 import { CHAT, TRIPS, type Dataset } from './datasets.js';
 import { Db } from './db.js';
+import { parentPid } from './measure.js';
 import { ensureInput, ensureSplit, type Input, type SplitInput } from './generate.js';
 import { markdown, ratios, writeResults, type InputInfo, type Machine, type Results } from './report.js';
 import { csvBaselines, dropAll, jsonlBaselines, runBaseline, runCopyfleet, type Bench, type SystemResult } from './systems.js';
@@ -40,7 +41,7 @@ async function duckdbAvailable(cfg: BenchConfig): Promise<{ version: string | nu
 }
 
 function commandLine(cfg: BenchConfig): string {
-  const vars = ['BENCH_BYTES', 'BENCH_SEED', 'BENCH_STREAMS', 'BENCH_SYSTEMS', 'BENCH_QUIET_WAIT'].filter((v) => process.env[v]?.trim());
+  const vars = ['BENCH_BYTES', 'BENCH_SEED', 'BENCH_STREAMS', 'BENCH_SYSTEMS', 'BENCH_REPEAT', 'BENCH_QUIET_WAIT'].filter((v) => process.env[v]?.trim());
   return ['make bench', ...vars.map((v) => `${v}=${process.env[v]!.trim()}`)].join(' ') + (vars.length ? '' : ` (BENCH_BYTES=${cfg.bytes})`);
 }
 
@@ -63,7 +64,8 @@ async function main(): Promise<void> {
 
   const duck = datasets.includes(CHAT) ? await duckdbAvailable(cfg) : { version: null, reason: '' };
   const db = await Db.connect(cfg.databaseUrl);
-  const b: Bench = { cfg, db, env: { ...process.env, DATABASE_URL: cfg.databaseUrl, REDIS_URL: cfg.redisUrl }, log };
+  const postmasterPid = parentPid(await db.backendPid());
+  const b: Bench = { cfg, db, postmasterPid, env: { ...process.env, DATABASE_URL: cfg.databaseUrl, REDIS_URL: cfg.redisUrl }, log };
   const systems: SystemResult[] = [];
   const skipped: Results['skipped'] = [];
   try {
@@ -106,7 +108,7 @@ async function main(): Promise<void> {
       date,
       command: commandLine(cfg),
       commit: { hash: git(cfg, ['rev-parse', 'HEAD']), dirtyFiles: dirty.map((l) => l.slice(3)) },
-      config: { bytes: cfg.bytes, seed: cfg.seed, streams: cfg.streams },
+      config: { bytes: cfg.bytes, seed: cfg.seed, streams: cfg.streams, repeat: cfg.repeat, quietWaitSeconds: cfg.quietWaitSeconds },
       machine,
       inputs: inputInfo,
       systems,

@@ -5,8 +5,9 @@
  * - client CPU: user+system time of every process the harness started and reaped during
  *   the load, from the harness's own cutime/cstime (a child's figure includes the children
  *   it reaped, so copyfleet's workers count through the CLI);
- * - PostgreSQL CPU: user+system time of all `postgres` processes, plus the children the
- *   postmaster reaped (backends that ended during the load), after minus before;
+ * - PostgreSQL CPU: user+system time of the server's processes (the postmaster's children),
+ *   plus the children the postmaster reaped (backends that ended during the load), after
+ *   minus before: the whole server, so other clients of the same server count too;
  * - other CPU: what the rest of the machine used meanwhile (all busy time in /proc/stat
  *   minus the two above), to show when something else competed for the cores;
  * - peak RSS (VmHWM) of each client process, polled every 200 ms.
@@ -49,14 +50,27 @@ function pids(): number[] {
     .map(Number);
 }
 
-/** CPU seconds of every postgres process, including backends already reaped by the postmaster. */
-export function postgresCpuSeconds(): number {
+/**
+ * CPU seconds of one PostgreSQL server: its postmaster and the postmaster's children
+ * (backends, background processes), plus the children it already reaped (backends that
+ * ended). Other servers on the machine do not count.
+ */
+export function postgresCpuSeconds(postmasterPid: number): number {
   let ticks = 0;
   for (const pid of pids()) {
     const st = readStat(pid);
-    if (st?.comm === 'postgres') ticks += st.own + st.children;
+    if (!st) continue;
+    if (pid === postmasterPid) ticks += st.own + st.children;
+    else if (st.ppid === postmasterPid) ticks += st.own;
   }
   return ticks / TICKS_PER_SECOND;
+}
+
+/** The parent of a process (the postmaster of a backend). */
+export function parentPid(pid: number): number {
+  const st = readStat(pid);
+  if (!st) throw new Error(`no process ${pid}`);
+  return st.ppid;
 }
 
 /** CPU seconds of the harness's reaped children (and theirs). */
@@ -178,9 +192,9 @@ export interface Measurement {
 }
 
 /** Run `body` (which starts client processes and waits for all of them) and measure it. */
-export async function measure<T>(body: () => Promise<T>): Promise<{ result: T; m: Measurement }> {
+export async function measure<T>(postmasterPid: number, body: () => Promise<T>): Promise<{ result: T; m: Measurement }> {
   const watcher = new RssWatcher(roleOf);
-  const pg0 = postgresCpuSeconds();
+  const pg0 = postgresCpuSeconds(postmasterPid);
   const kids0 = childrenCpuSeconds();
   const busy0 = machineBusySeconds();
   const self0 = process.cpuUsage();
@@ -196,7 +210,7 @@ export async function measure<T>(body: () => Promise<T>): Promise<{ result: T; m
   const wallSeconds = (performance.now() - t0) / 1000;
   const selfCpu = process.cpuUsage(self0);
   const clientCpuSeconds = childrenCpuSeconds() - kids0;
-  const pgCpu = postgresCpuSeconds() - pg0;
+  const pgCpu = postgresCpuSeconds(postmasterPid) - pg0;
   // The harness's own polling is neither client nor "other".
   const harness = (selfCpu.user + selfCpu.system) / 1e6;
   const otherCpuSeconds = Math.max(0, machineBusySeconds() - busy0 - clientCpuSeconds - pgCpu - harness);

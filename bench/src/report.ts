@@ -39,13 +39,16 @@ export interface Results {
   date: string;
   command: string;
   commit: { hash: string; dirtyFiles: string[] };
-  config: { bytes: number; seed: number; streams: number };
+  config: { bytes: number; seed: number; streams: number; repeat: number; quietWaitSeconds: number };
   machine: Machine;
   inputs: InputInfo[];
   systems: SystemResult[];
   ratios: Ratio[];
   skipped: { id: string; reason: string }[];
 }
+
+const streams = (s: SystemResult): string => `${s.streams} stream${s.streams > 1 ? 's' : ''}`;
+const cpu = (s: SystemResult): number => s.clientCpuSeconds + s.postgresCpuSeconds;
 
 export function ratios(systems: SystemResult[]): Ratio[] {
   const out: Ratio[] = [];
@@ -55,9 +58,11 @@ export function ratios(systems: SystemResult[]): Ratio[] {
     for (const id of ['csv/psql-copy-n', 'csv/psql-copy-1']) {
       const other = byId.get(id);
       if (!other) continue;
+      const name = `${other.system} (${streams(other)})`;
       out.push(
-        { format: 'csv', label: `${other.system} (${other.streams} stream${other.streams > 1 ? 's' : ''}) / copyfleet ingest`, value: other.wallSeconds / cfCsv.copyfleet.ingestSeconds },
-        { format: 'csv', label: `${other.system} (${other.streams} stream${other.streams > 1 ? 's' : ''}) / copyfleet whole command`, value: other.wallSeconds / cfCsv.wallSeconds },
+        { format: 'csv', label: `${name} / copyfleet ingest`, value: other.wallSeconds / cfCsv.copyfleet.ingestSeconds },
+        { format: 'csv', label: `${name} / copyfleet whole command`, value: other.wallSeconds / cfCsv.wallSeconds },
+        { format: 'csv', label: `${name} / copyfleet whole command, CPU seconds (client + PostgreSQL)`, value: cpu(other) / cpu(cfCsv) },
       );
     }
   }
@@ -65,10 +70,11 @@ export function ratios(systems: SystemResult[]): Ratio[] {
   const alternatives = systems.filter((s) => s.format === 'jsonl' && s.id !== 'jsonl/copyfleet');
   if (cfJson?.copyfleet && alternatives.length) {
     const best = alternatives.reduce((a, b) => (b.wallSeconds < a.wallSeconds ? b : a));
-    const name = `best alternative: ${best.system} (${best.streams} stream${best.streams > 1 ? 's' : ''})`;
+    const name = `best alternative: ${best.system} (${streams(best)})`;
     out.push(
       { format: 'jsonl', label: `${name} / copyfleet ingest`, value: best.wallSeconds / cfJson.copyfleet.ingestSeconds },
       { format: 'jsonl', label: `${name} / copyfleet whole command`, value: best.wallSeconds / cfJson.wallSeconds },
+      { format: 'jsonl', label: `${name} / copyfleet whole command, CPU seconds (client + PostgreSQL)`, value: cpu(best) / cpu(cfJson) },
     );
   }
   return out;
@@ -103,16 +109,20 @@ UNLOGGED jsonb staging table plus INSERT … SELECT, DuckDB \`read_json\` piped 
 Loads run one after another; before each, every benchmark table is dropped, the target table (for
 the alternatives) is created, the harness waits (up to \`BENCH_QUIET_WAIT\`, 600 s) until the rest
 of the machine is idle (< 0.3 busy cores), the input is read once to warm the page cache, and
-\`CHECKPOINT\` runs. After each, the row count and two column sums are checked against the generator's totals:
-a system that loses or changes a row fails the benchmark. **wall s** is the whole command;
-copyfleet's **ingest s** is max(chunks.loaded_at) − runs.started_at from its own tables (rows in
-the table; the whole command also waits for compaction with ANALYZE and reports, and process start
-and stop). CPU seconds come from /proc: **client** is user+system time of the processes the command
-started (copyfleet's CLI, splitter, workers, compactor, reporter; psql; node; DuckDB), **PostgreSQL**
-that of all postgres processes (including backends that exited), **other** is what the rest of the
-machine used meanwhile — non-zero means something else competed for the cores. Peak RSS is VmHWM
-polled every 200 ms. Ratios are their time / our time: above 1 means copyfleet is faster.
-Pre-splitting and generation are not timed.`;
+\`CHECKPOINT\` runs. After each, the row count and two column sums are checked against the
+generator's totals: a system that loses or changes a row fails the benchmark. With
+\`BENCH_REPEAT=k\` each system runs k times and the fastest run is shown.
+
+**wall s** is the whole command. copyfleet's **ingest s** is max(chunks.loaded_at) −
+runs.started_at from its own tables (all rows are in the table); its whole command also includes
+process start-up, compaction (ANALYZE), the reports and shutdown. CPU seconds come from /proc:
+**client** is user+system time of the processes the command started (copyfleet's CLI, splitter,
+workers, compactor and reporter; psql; node; DuckDB); **PostgreSQL** is that of the server's
+processes, including backends that exited (the whole server: other clients of it count too);
+**other** is what the rest of the machine used meanwhile — well above zero means something else
+competed for the cores and the wall times are pessimistic. Peak RSS is VmHWM, polled every 200 ms.
+Ratios are theirs / ours: above 1 means copyfleet is faster (or uses less CPU). Generation and
+pre-splitting are not timed.`;
 
 export function markdown(res: Results): string {
   const m = res.machine;
@@ -141,8 +151,8 @@ export function markdown(res: Results): string {
     const systems = res.systems.filter((s) => s.format === input.format);
     if (!systems.length) continue;
     lines.push(`### ${input.format.toUpperCase()}: ${size(input.bytes)}, ${int(input.rows)} rows (\`${input.file}\`)`, '');
-    lines.push('| system | streams | wall s | ingest s | MB/s | rows/s | client CPU s | PostgreSQL CPU s | other CPU s | largest peak RSS MiB |');
-    lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    lines.push('| system | streams | wall s | ingest s | MB/s | rows/s | client CPU s | PostgreSQL CPU s | client + PostgreSQL CPU s | other CPU s | largest peak RSS MiB |');
+    lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const s of systems) {
       const peak = Math.max(0, ...Object.values(s.peakRssBytes)) / MiB;
       const cf = s.copyfleet;
@@ -150,14 +160,20 @@ export function markdown(res: Results): string {
       const rows = cf ? `${int(s.rowsPerSecond)} (ingest ${int(cf.ingestRowsPerSecond)})` : int(s.rowsPerSecond);
       lines.push(
         `| ${s.id === `${s.format}/copyfleet` ? `**${s.system}**` : s.system} | ${s.streams} | ${f1(s.wallSeconds)} | ${cf ? f1(cf.ingestSeconds) : '—'} | ${rate} | ${rows} | ` +
-          `${f1(s.clientCpuSeconds)} | ${f1(s.postgresCpuSeconds)} | ${f1(s.otherCpuSeconds)} | ${f1(peak)} |`,
+          `${f1(s.clientCpuSeconds)} | ${f1(s.postgresCpuSeconds)} | ${f1(cpu(s))} | ${f1(s.otherCpuSeconds)} | ${f1(peak)} |`,
       );
     }
     lines.push('');
   }
 
+  if (res.config.repeat > 1) {
+    lines.push(`Each system ran ${res.config.repeat} times from the same state; the tables show the fastest run. All wall times (s):`, '');
+    for (const s of res.systems) lines.push(`- ${s.id}: ${s.wallSecondsAll.map(f1).join(', ')}`);
+    lines.push('');
+  }
+
   if (res.ratios.length) {
-    lines.push('### Ratios (their time / our time; > 1 means copyfleet is faster)', '');
+    lines.push('### Ratios (theirs / ours; > 1 means copyfleet is faster or cheaper)', '');
     lines.push('| input | ratio | value |', '|---|---|---:|');
     for (const r of res.ratios) lines.push(`| ${r.format.toUpperCase()} | ${r.label} | **${f2(r.value)}** |`);
     lines.push('');
