@@ -64,6 +64,8 @@ export async function loadChunk(deps: LoadDeps, run: ChunkRun, task: ChunkTask):
   const client = await deps.pool.connect();
   try {
     await client.query('BEGIN');
+    // Naive timestamps loaded into timestamptz columns mean the spec's zone (UTC otherwise).
+    if (run.spec.timezone) await client.query("SELECT set_config('TimeZone', $1, true)", [run.spec.timezone]);
     if (await lockChunk(client, task.runId, task.chunkNo)) {
       await client.query('ROLLBACK');
       return skipped;

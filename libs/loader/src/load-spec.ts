@@ -18,6 +18,8 @@ export interface LoadSpec {
   header?: string[] | null;
   /** Append-only raw copy of every record: `schema.table` of the bronze table. */
   bronze?: { schema: string; table: string } | null;
+  /** Time zone for timestamps without one (timestamptz columns); the session's TimeZone while loading. */
+  timezone?: string | null;
   /** A compressed input's decompressed copy, which the chunks' byte ranges refer to. */
   staged?: { path: string; version: string } | null;
   /** The dataset spec's reports; the default reports when absent. */

@@ -18,7 +18,7 @@ import { precreatePartitions } from './partitions.js';
 import { compressionOf, normalizeSourceUri, openSource, stageDecompressed } from '@copyfleet/source';
 import type { Context } from './context.js';
 import type { LoadRequest } from './request.js';
-import { reconcileWithExisting, targetName } from './table-spec.js';
+import { LoadRequestError, reconcileWithExisting, targetName } from './table-spec.js';
 
 export interface StartedRun {
   runId: string;
@@ -65,6 +65,7 @@ export async function startRun(ctx: Context, req: LoadRequest): Promise<StartedR
     ...(plan.json ? { json: plan.json } : {}),
     header: plan.header,
     bronze,
+    ...(dataset?.source.timezone ? { timezone: await checkTimezone(ctx, dataset.source.timezone) } : {}),
     ...(staged ? { staged: { path: staged.path, version: (await loadSource.stat()).version } } : {}),
     ...(dataset?.reports ? { reports: dataset.reports } : {}),
   };
@@ -140,4 +141,18 @@ async function countLines(source: { read(start: number, len: number): Promise<Bu
   let n = 0;
   for (let i = buf.indexOf(0x0a); i >= 0; i = buf.indexOf(0x0a, i + 1)) n++;
   return n;
+}
+
+/**
+ * The spec's time zone as a TimeZone setting PostgreSQL accepts. An offset such as +02:00
+ * becomes UTC-02:00: PostgreSQL reads offsets in TimeZone settings POSIX-style, west positive.
+ */
+async function checkTimezone(ctx: Context, tz: string): Promise<string> {
+  const zone = /^[+-]\d{2}:?\d{2}$/.test(tz) ? `UTC${tz[0] === '+' ? '-' : '+'}${tz.slice(1)}` : tz;
+  try {
+    await ctx.pool.query("SELECT now() AT TIME ZONE $1", [zone]);
+  } catch {
+    throw new LoadRequestError(`source.timezone: PostgreSQL does not know the time zone "${tz}"; use an IANA name such as Europe/Prague or an offset such as +02:00`);
+  }
+  return zone;
 }

@@ -60,6 +60,8 @@ export const datasetSchema = z.strictObject({
       null: z.array(z.string()).optional(),
       /** JSON documents: the records are the array under this top-level key. */
       records: z.string().min(1).optional(),
+      /** Time zone of timestamps written without one, for timestamptz columns: an IANA name (Europe/Prague) or an offset (+02:00). @defaultValue UTC */
+      timezone: z.string().regex(/^([A-Za-z_]+(\/[A-Za-z0-9_+-]+)*|[+-]\d{2}:?\d{2})$/, 'an IANA zone such as Europe/Prague, or an offset such as +02:00').optional(),
     })
     .default({}),
   table: z
