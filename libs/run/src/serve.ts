@@ -108,18 +108,25 @@ async function releaseAndExit(holder: Holder, log: Logger, graceMs: number): Pro
 }
 
 /**
+ * A job whose work keeps losing its connection although the server answers in between
+ * (a proxy cutting long transactions, say) stops waiting after this many rounds and
+ * spends an attempt like any other failure, so it cannot loop for ever.
+ */
+const MAX_WAIT_ROUNDS = 10;
+
+/**
  * Run a job's work with the retry policy: while PostgreSQL is unavailable, wait and do
  * it again; when stopping meanwhile, release the job instead of spending an attempt.
  */
 async function patiently<T>(ctx: Context, log: Logger, holder: Holder, job: Job, token: string | undefined, work: () => Promise<T>, onFailure?: (err: unknown) => Promise<void>): Promise<T> {
   holder.current = token ? { job, token } : null;
   try {
-    for (;;) {
+    for (let rounds = 1; ; rounds++) {
       try {
         return await work();
       } catch (err) {
         const action = failureAction(err);
-        if (action === 'wait') {
+        if (action === 'wait' && rounds <= MAX_WAIT_ROUNDS) {
           log.warn('PostgreSQL unavailable; the job waits for it', { job: job.id, error: describeError(err) });
           const up = await waitForDatabase(ctx.pool, holder.stopping, (n, e, delay) =>
             log.debug('still waiting for PostgreSQL', { job: job.id, failures: n, retryInMs: delay, error: describeError(e) }));
