@@ -14,16 +14,15 @@
  * rolls the transaction back and the queue hands the chunk out again.
  */
 import { pipeline } from 'node:stream/promises';
-import { beginAttempt, copyWithIsolation, insertRejects, isRowError, lockChunk, markLoaded, PartitionCache, type Reject } from '@copyfleet/db';
-import { CsvReader, JsonSequenceReader, LineReader, MAX_RAW_KEPT, readArrowRows, type CsvFields } from '@copyfleet/parse';
-import { canPassThrough, copyColumnsSql, escapeCopyText, JsonLineEncoder, passThroughCopySql, qualified, RowEncoder, type EncodedRow } from '@copyfleet/schema';
+import { beginAttempt, copyWithIsolation, insertRejects, isRowError, lockChunk, markLoaded, PartitionCache } from '@copyfleet/db';
+import { canPassThrough, copyColumnsSql, passThroughCopySql, qualified } from '@copyfleet/schema';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Source } from '@copyfleet/source';
 import type pg from 'pg';
 import { PermanentChunkError } from './errors.js';
 import { failpoint } from './failpoint.js';
 import type { LoadSpec } from './load-spec.js';
-import { RowSpool } from './row-spool.js';
+import { readChunk } from './read-chunk.js';
 
 export interface ChunkTask {
   runId: string;
@@ -111,7 +110,7 @@ async function tryPassThrough(client: pg.PoolClient, run: ChunkRun, task: ChunkT
 
 /** Parse in Node, reject what does not fit, create partitions, COPY the rest with isolation. */
 async function parseAndCopy(deps: LoadDeps, client: pg.PoolClient, run: ChunkRun, task: ChunkTask): Promise<ChunkResult> {
-  const { spool, rejects, partKeys, lines, bronze } = await parseRange(run, task);
+  const { spool, rejects, partKeys, lines, bronze } = await readChunk(run, task);
   // DDL on another connection: this transaction holds no lock on the table at this point.
   const partitionsCreated = await deps.partitions.ensure(deps.pool, run.spec.table, partKeys);
   const table = run.spec.table;
@@ -133,105 +132,4 @@ async function parseAndCopy(deps: LoadDeps, client: pg.PoolClient, run: ChunkRun
     await copyWithIsolation(client, `COPY ${qualified(b.schema, b.table)} ("_cf_run_id", "_cf_offset", "record") FROM STDIN`, bronze);
   }
   return { loaded: true, rowsLoaded: outcome.loaded, rowsRejected: rejects.length, lines, partitionsCreated, passThrough: false };
-}
-
-interface Parsed {
-  spool: RowSpool;
-  /** Raw records for the bronze table, when the spec has one. */
-  bronze: RowSpool | null;
-  rejects: Reject[];
-  partKeys: Set<string>;
-  lines: number;
-}
-
-/** Stream [start, end) through reader → encoder → spool. Backpressure: one read at a time. */
-async function parseRange(run: ChunkRun, task: ChunkTask): Promise<Parsed> {
-  const { spec } = run;
-  const spool = new RowSpool();
-  const rejects: Reject[] = [];
-  const partKeys = new Set<string>();
-  const encoder = new RowEncoder(spec.table, task.runId);
-  const bronze = spec.bronze ? new RowSpool() : null;
-  const addBronze = (json: string, offset: number, line: number): void => {
-    const text = escapeCopyText(json);
-    if (bronze && text !== undefined) bronze.append(`${task.runId}\t${offset}\t${text}`, offset, line);
-  };
-  const header = spec.header ?? null;
-  const bad = (reason: string, offset: number, line: number, raw: Buffer): void => {
-    rejects.push({ offset, line, reason, raw });
-  };
-  const take = (rows: EncodedRow | EncodedRow[] | null, offset: number, line: number, rawOf: () => Buffer): void => {
-    if (rows === null) {
-      bad(encoder.reason, offset, line, rawOf());
-      return;
-    }
-    for (const row of Array.isArray(rows) ? rows : [rows]) {
-      spool.append(row.line, offset, line);
-      if (row.partKey !== null) partKeys.add(row.partKey);
-    }
-  };
-  const opts = { startOffset: task.start, maxRecordBytes: spec.maxRecordBytes };
-  if (spec.format === 'arrow') {
-    // Whole record batches; a row's "line" is its position in the chunk.
-    const src = { size: (await run.source.stat()).size, read: (s: number, l: number) => run.source.read(s, l) };
-    let rows = 0;
-    for await (const { record, offset, index } of readArrowRows(src, task.start, task.end)) {
-      rows = index + 1;
-      if (bronze) addBronze(JSON.stringify(record, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)), offset, rows);
-      take(encoder.encodeJsonRows(record, offset), offset, rows, () => Buffer.from(JSON.stringify(record, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))));
-    }
-    return { spool, rejects, partKeys, lines: rows, bronze };
-  }
-  let reader: { push(b: Buffer): void; end(): void; readonly lines: number };
-  if (spec.format === 'csv') {
-    reader = new CsvReader(
-      spec.dialect,
-      {
-        record: (fields: CsvFields, offset, line) => {
-          if (bronze) addBronze(JSON.stringify(header ? Object.fromEntries(header.map((h, i) => [h, fields[i] ?? null])) : fields), offset, line);
-          take(encoder.encodeCsv(fields, offset), offset, line, () => Buffer.from(csvLine(fields, spec.dialect.delimiter)));
-        },
-        bad,
-      },
-      opts,
-    );
-  } else {
-    // JSON: the byte-level encoder first; JSON.parse + RowEncoder for records it declines.
-    const fast = JsonLineEncoder.supports(spec.table) ? new JsonLineEncoder(spec.table, task.runId) : null;
-    const record = (buf: Buffer, start: number, end: number, offset: number, line: number, ks = -1, ke = -1): void => {
-      // Bronze keeps the record's own text; a keyed record keeps its key: {"key": value}.
-      if (bronze) addBronze(ks >= 0 ? `{${buf.toString('utf8', ks, end)}}` : buf.toString('utf8', start, end), offset, line);
-      if (fast?.encode(buf, start, end, spool, offset, line, ks, ke)) {
-        if (fast.partKey !== null) partKeys.add(fast.partKey);
-        return;
-      }
-      const raw = (): Buffer => Buffer.from(buf.subarray(ks >= 0 ? ks : start, Math.min(end, start + MAX_RAW_KEPT)));
-      let value: unknown;
-      let key: string | undefined;
-      try {
-        value = JSON.parse(buf.toString('utf8', start, end));
-        if (ks >= 0) key = JSON.parse(buf.toString('utf8', ks, ke)) as string;
-      } catch (err) {
-        bad(`invalid JSON: ${(err as Error).message}`, offset, line, raw());
-        return;
-      }
-      take(encoder.encodeJsonRows(value, offset, key), offset, line, raw);
-    };
-    reader =
-      spec.format === 'json'
-        ? new JsonSequenceReader({ item: record, bad }, { ...opts, members: spec.json?.kind === 'object' })
-        : new LineReader({ line: (buf, s, e, offset, line) => record(buf, s, e, offset, line), bad }, opts);
-  }
-
-  for await (const chunk of run.source.stream(task.start, task.end) as AsyncIterable<Buffer>) reader.push(chunk);
-  reader.end();
-  return { spool, rejects, partKeys, lines: reader.lines, bronze };
-}
-
-/** A rejected CSV record written back as CSV (fields quoted), for the reject row. */
-function csvLine(fields: CsvFields, delimiter: number): string {
-  const d = String.fromCharCode(delimiter);
-  return fields
-    .map((f) => (f === null ? '' : /[",\r\n]/.test(f) || f.includes(d) ? `"${f.replace(/"/g, '""')}"` : f))
-    .join(d);
 }
