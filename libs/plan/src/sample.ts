@@ -28,15 +28,12 @@ export async function sampleRecords(source: Source, plan: Plan): Promise<Sample>
   }
   for (const w of windows) {
     const buf = await source.read(w.start, w.end - w.start);
-    const handler = {
-      record: (v: never) => void (plan.format === 'csv' ? sample.csv.push(v) : sample.json.push(v)),
-      bad: () => undefined,
-    };
+    const ignore = (): void => undefined;
     const opts = { startOffset: w.start, maxRecordBytes: buf.length + 1 };
     // Feed only up to the last complete line: a record cut by the window is not sampled.
     const cut = w.end === plan.size ? buf.length : buf.lastIndexOf(0x0a) + 1;
     if (plan.format === 'csv') {
-      const r = new CsvReader(plan.dialect, handler as never, opts);
+      const r = new CsvReader(plan.dialect, { record: (fields) => void sample.csv.push(fields), bad: ignore }, opts);
       r.push(buf.subarray(0, cut));
       if (cut === buf.length) r.end();
     } else if (plan.format === 'json') {
@@ -50,14 +47,14 @@ export async function sampleRecords(source: Source, plan: Plan): Promise<Sample>
               /* a malformed record tells nothing */
             }
           },
-          bad: () => undefined,
+          bad: ignore,
         },
         { ...opts, members: plan.json?.kind === 'object' },
       );
       r.push(buf);
       if (w.end === plan.chunks.at(-1)?.end) r.end();
     } else {
-      const r = new JsonlReader(handler as never, opts);
+      const r = new JsonlReader({ record: (value) => void sample.json.push(value), bad: ignore }, opts);
       r.push(buf.subarray(0, cut));
       if (cut === buf.length) r.end();
     }
