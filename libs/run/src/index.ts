@@ -12,3 +12,4 @@ export { settleRun, reconcileRun } from './settle.js';
 export { failureAction, describeError, type FailureAction } from './retry-policy.js';
 export { cappedBackoff } from '@copyfleet/queue';
 export { inferSpec } from './infer.js';
+export { split } from './split.js';
