@@ -148,4 +148,14 @@ describe('JsonLineEncoder', () => {
     const shallow = Buffer.from(`{"id": 1, "tags": ${'['.repeat(200)}${']'.repeat(200)}}`);
     expect(new JsonLineEncoder(spec, 1).encode(shallow, 0, shallow.length, out, 0, 1)).toBe(true);
   });
+
+  it('keeps a jsonb value with escapes or newlines as written: no rounding past 2^53, no lost trailing zeros', () => {
+    const out = new Collect();
+    const line = Buffer.from('{"tags": {"n": 12345678901234567890123, "x": 2.50,\n "s": "e\\u0301\\ttab"}}');
+    expect(new JsonLineEncoder(spec, 1).encode(line, 0, line.length, out, 0, 1)).toBe(true);
+    expect(unescape(out.rows[0]!.split('\t')[6]!)).toBe('{"n": 12345678901234567890123, "x": 2.50,\n "s": "e\\u0301\\ttab"}');
+    // \u0000 cannot be stored in jsonb: the general path makes it a reject.
+    const nul = Buffer.from('{"tags": ["a\\u0000"]}');
+    expect(new JsonLineEncoder(spec, 1).encode(nul, 0, nul.length, out, 0, 1)).toBe(false);
+  });
 });

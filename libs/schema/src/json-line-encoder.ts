@@ -190,6 +190,10 @@ export class JsonLineEncoder {
         break;
       case 'jsonb':
         if (!hasCopySpecial(buf, s, e)) return out.bytes(buf, s, e), true;
+        // Escapes or whitespace: still the JSON text itself, COPY-escaped. Decoding it
+        // (the general path) would round numbers past 2^53 and drop trailing zeros (2.50);
+        // only \u0000, which jsonb refuses, goes there to become a reject.
+        if (buf.subarray(s, e).indexOf('\\u0000') < 0) return copyEscaped(buf, s, e, out), true;
         break;
       case 'date':
       case 'timestamp':
@@ -462,6 +466,19 @@ const isDigit = (c: number | undefined): boolean => c !== undefined && c >= 0x30
 const isDigit19 = (c: number | undefined): boolean => c !== undefined && c >= 0x31 && c <= 0x39;
 const isHex = (c: number | undefined): boolean =>
   c !== undefined && ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66));
+
+/** buf[s, e) as COPY text: backslash, tab, LF and CR escaped, everything else as is. */
+function copyEscaped(buf: Buffer, s: number, e: number, out: RowWriter): void {
+  let run = s;
+  for (let i = s; i < e; i++) {
+    const c = buf[i]!;
+    if (c !== BACKSLASH && c !== 0x0a && c !== 0x0d && c !== TAB) continue;
+    if (i > run) out.bytes(buf, run, i);
+    out.text(c === BACKSLASH ? '\\\\' : c === 0x0a ? '\\n' : c === 0x0d ? '\\r' : '\\t');
+    run = i + 1;
+  }
+  if (e > run) out.bytes(buf, run, e);
+}
 
 /** Bytes COPY text would misread: backslash, tab, LF, CR (JSON whitespace or escapes). */
 function hasCopySpecial(buf: Buffer, s: number, e: number): boolean {
