@@ -47,6 +47,9 @@ describe('copyfleet load', () => {
     expect(parts.rows[1].bound).toBe("FOR VALUES FROM ('2023-01-01 00:00:00') TO ('2023-02-01 00:00:00')");
     const inDefault = await one(t.pool, `SELECT count(*)::int AS n FROM ${table}_default`);
     expect(inDefault.n).toBe(0);
+    // The run is done only after ANALYZE: every partition has statistics.
+    const analyzed = await one(t.pool, `SELECT count(*)::int AS n FROM pg_stat_user_tables WHERE relname LIKE $1 AND last_analyze IS NOT NULL`, [`${table}_p%`]);
+    expect(analyzed.n).toBe(12);
 
     const reportDir = join(t.env.REPORTS_DIR!, runId);
     for (const report of ['rows_per_partition', 'rows_per_day', 'numeric_columns']) {

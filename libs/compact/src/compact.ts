@@ -2,8 +2,8 @@
  * After the last chunk: make the table what the user asked for. With a dedupe key,
  * keep only the newest record per key (newest = the greatest `winner` column if the
  * spec names one, then latest run, then latest position in the file — "silver"
- * semantics, so reloading a file changes nothing); then
- * ANALYZE so the planner knows the new data.
+ * semantics, so reloading a file changes nothing). ANALYZE is its own step
+ * (analyzeTable) so that it can run beside the report queries.
  */
 import { hasLineage, qualified, quoteIdent, type TableSpec } from '@copyfleet/schema';
 import type pg from 'pg';
@@ -33,6 +33,10 @@ export async function compactTable(client: pg.PoolClient, spec: TableSpec, runId
     );
     replaced = res.rowCount ?? 0;
   }
-  await client.query(`ANALYZE ${target}`);
   return { replaced };
+}
+
+/** Fresh planner statistics for the loaded table (all its partitions). */
+export async function analyzeTable(client: pg.PoolClient, spec: TableSpec): Promise<void> {
+  await client.query(`ANALYZE ${qualified(spec.schema, spec.table)}`);
 }

@@ -1,2 +1,2 @@
-export { compactTable, type CompactResult } from './compact.js';
+export { analyzeTable, compactTable, type CompactResult } from './compact.js';
 export { relocateDefaultRows } from './relocate.js';

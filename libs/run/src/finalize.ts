@@ -5,11 +5,13 @@
  *
  *   compact job:  reconcile the ledger with the plan (re-queue what is missing and
  *                 stop), then running → compacting, line numbers of rejects,
- *                 totals, dedupe + ANALYZE, → reporting, queue the report job.
- *   report job:   run the reports, write the files, → done.
+ *                 totals, DEFAULT rows moved to their partitions, dedupe,
+ *                 → reporting, queue the report job.
+ *   report job:   ANALYZE and the reports side by side, write the files, → done.
  */
 import { join } from 'node:path';
-import { compactTable, relocateDefaultRows } from '@copyfleet/compact';
+import { analyzeTable, compactTable, relocateDefaultRows } from '@copyfleet/compact';
+import type { PoolClient } from 'pg';
 import { countLines } from '@copyfleet/plan';
 import { removeStaged } from '@copyfleet/source';
 import { chunkSourceOf } from './run-source.js';
@@ -57,14 +59,14 @@ export async function reportRun(ctx: Context, runId: string): Promise<ReportFile
   const spec = run.spec as LoadSpec;
   const dir = join(ctx.config.reportsDir, String(runId));
   const plan = spec.reports?.length ? specReports(spec, runId) : defaultReports(spec.table);
-  const client = await ctx.pool.connect();
-  let files: ReportFile[];
-  try {
-    for (const stmt of plan.setup) await client.query(stmt);
-    files = await runReports(client, plan.queries, dir);
-  } finally {
-    client.release();
-  }
+  // ANALYZE and the report queries read the table independently: run them side by side.
+  const [files] = await Promise.all([
+    withClient(ctx, async (client) => {
+      for (const stmt of plan.setup) await client.query(stmt);
+      return runReports(client, plan.queries, dir);
+    }),
+    withClient(ctx, (client) => analyzeTable(client, spec.table)),
+  ]);
   await setReportsDir(ctx.pool, runId, dir);
   const after = await requireRun(ctx, runId);
   if (await transitionRun(ctx.pool, runId, ['reporting'], 'done', summaryMessage(after))) {
@@ -127,6 +129,15 @@ function specReports(spec: LoadSpec, runId: string): ReportPlan {
       ...(r.formats ? { formats: r.formats } : {}),
     })),
   };
+}
+
+async function withClient<T>(ctx: Context, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await ctx.pool.connect();
+  try {
+    return await fn(client);
+  } finally {
+    client.release();
+  }
 }
 
 async function requireRun(ctx: Context, runId: string): Promise<RunRow> {
