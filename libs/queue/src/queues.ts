@@ -70,13 +70,15 @@ export class Queues {
 
   /**
    * Make sure a chunk the ledger lacks is queued: re-add it if its job is gone, retry
-   * it with all its attempts if it failed, start its backed-off retry now if it is
-   * delayed, leave it if it is waiting or running.
+   * it with all its attempts if it failed (unless `reviveFailed` is false: then it stays
+   * failed, for the dead-letter bookkeeping to find), start its backed-off retry now if
+   * it is delayed, leave it if it is waiting or running.
    */
-  async requeueChunk(data: ChunkJob): Promise<'added' | 'retried' | 'present'> {
+  async requeueChunk(data: ChunkJob, opts: { reviveFailed?: boolean } = {}): Promise<'added' | 'retried' | 'present'> {
     const job = await this.chunks.getJob(chunkJobId(data.runId, data.chunkNo));
     if (job) {
       const state = await job.getState();
+      if (state === 'failed' && opts.reviveFailed === false) return 'present';
       if (state === 'failed') {
         await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
         return 'retried';
