@@ -7,9 +7,11 @@
  */
 import { ConfigError, loadConfig, parseSize, type ConfigInput } from '@copyfleet/config';
 import {
-  createLogger, describeRun, formatRunStatus, inferSpec, LoadRequestError, openContext, openContextPatiently, serve, startOrResumeRun, superviseRun,
-  type LoadRequest,
+  createLogger, describeRun, exportRejects, formatRunStatus, inferSpec, LoadRequestError, openContext, openContextPatiently, serve, startOrResumeRun, superviseRun,
+  type LoadRequest, type RejectsFormat,
 } from '@copyfleet/run';
+import { createWriteStream, openSync, type WriteStream } from 'node:fs';
+import { createPool } from '@copyfleet/db';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { continueCommand } from './continue.js';
 import { loadCommand } from './load.js';
@@ -127,6 +129,39 @@ program
   .action(async (runId: string, o: { chunk: number; workers?: number; detach?: boolean }) => {
     process.exitCode = await continueCommand(loadConfig(o.workers ? { workers: o.workers } : {}), runId, { detach: o.detach === true, chunk: o.chunk });
   });
+
+program
+  .command('rejects')
+  .argument('<run_id>')
+  .description("a run's rejected records as they were in the file (CSV/TSV with the header, or JSON Lines), to fix and load again")
+  .addOption(new Option('--format <format>', 'csv for CSV/TSV runs, jsonl for JSON runs (default: the run\'s)').choices(['csv', 'jsonl']))
+  .option('--out <file>', 'write to FILE instead of stdout')
+  .option('--with-reasons', 'also write FILE.reasons.csv: record, line_no, byte_offset, reason (needs --out)')
+  .action(async (runId: string, o: { format?: RejectsFormat; out?: string; withReasons?: boolean }) => {
+    if (o.withReasons && !o.out) throw new LoadRequestError('--with-reasons writes FILE.reasons.csv beside --out FILE: give --out');
+    const config = loadConfig();
+    const out = o.out ? openOut(o.out) : process.stdout;
+    const reasons = o.out && o.withReasons ? openOut(`${o.out}.reasons.csv`) : undefined;
+    const pool = createPool(config.databaseUrl, { max: 1, applicationName: `copyfleet-cli-${process.pid}` });
+    try {
+      const r = await exportRejects(pool, runId, { ...(o.format ? { format: o.format } : {}), out, ...(reasons ? { reasons } : {}) });
+      const where = r.fromTable === 0 ? 'read from the source file' : `${r.fromSource} read from the source file, ${r.fromTable} from copyfleet.rejects${r.sourceNote ? ` (${r.sourceNote})` : ''}`;
+      process.stderr.write(`copyfleet: ${r.records} rejected record(s) of run ${runId} as ${r.format}${o.out ? ` in ${o.out}` : ''}: ${where}\n`);
+      if (r.truncated > 0) process.stderr.write(`copyfleet: ${r.truncated} record(s) are cut at 64 KiB (copyfleet.rejects keeps no more): fix those from the original file\n`);
+    } finally {
+      for (const file of [out, reasons]) if (file && file !== process.stdout) await new Promise<void>((resolve) => file.end(() => resolve()));
+      await pool.end();
+    }
+  });
+
+/** A file to write, opened now so a bad path is an error message before any work. */
+function openOut(path: string): WriteStream {
+  try {
+    return createWriteStream('', { fd: openSync(path, 'w') });
+  } catch (err) {
+    throw new LoadRequestError(`${path}: cannot write (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+}
 
 program
   .command('migrate')

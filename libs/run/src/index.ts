@@ -12,4 +12,5 @@ export { settleRun, reconcileRun } from './settle.js';
 export { failureAction, describeError, type FailureAction } from './retry-policy.js';
 export { cappedBackoff } from '@copyfleet/queue';
 export { inferSpec } from './infer.js';
+export { exportRejects, type RejectsExportOptions, type RejectsExportResult, type RejectsFormat } from './rejects.js';
 export { split } from './split.js';
