@@ -218,3 +218,10 @@ it('JSON records under a named key that is not the first member', async () => {
   expect(ids).toEqual([1, 2, 3]);
   await expect(planChunks(source, { chunkBytes: 8, records: 'missing' })).rejects.toThrow(/no array under the key "missing"/);
 });
+
+it('refuses content after a JSON document instead of dropping it', async () => {
+  const source = writeTemp('[{"id":1}]\n[{"id":2}]\n', '.json');
+  await expect(planChunks(source, { chunkBytes: 4 })).rejects.toThrow(/more after the JSON document \(at byte 11\)/);
+  const ok = writeTemp('[{"id":1}]\n \n', '.json');
+  expect((await planChunks(ok, { chunkBytes: 4 })).chunks).toHaveLength(1);
+});

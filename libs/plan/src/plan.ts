@@ -76,6 +76,7 @@ export async function planChunks(source: Source, opts: PlanOptions): Promise<Pla
     const layout = await scanJsonLayout(source, sniffed.bomBytes, size, opts.chunkBytes, opts.records).catch((err: Error) => {
       throw new PlanError(`${source.uri}: ${err.message}`);
     });
+    if (layout.container.kind !== 'member-array') await refuseTrailingContent(source, layout.end + 1, size);
     const edges = [layout.start, ...layout.edges, layout.end];
     const chunks = edges.slice(0, -1).map((start, k) => ({ chunkNo: k, start, end: edges[k + 1]! })).filter((c) => c.end > c.start);
     return { size, version, format, dialect, header: null, dataStart: layout.start, chunks, quoteScan: false, json: layout.container };
@@ -139,4 +140,19 @@ function header(found: CsvFields | null, problem: string | null, end: number): {
   if (problem !== null) throw new PlanError(`cannot read the header line: ${problem}`);
   if (found === null) throw new PlanError('the file has no header line');
   return { fields: found, end };
+}
+
+/** A JSON document is one value: anything but whitespace after it would be lost silently, so refuse it. */
+async function refuseTrailingContent(source: Source, from: number, size: number): Promise<void> {
+  for (let pos = from; pos < size; pos += 1024 * 1024) {
+    const buf = await source.read(pos, Math.min(1024 * 1024, size - pos));
+    for (let i = 0; i < buf.length; i++) {
+      const c = buf[i];
+      if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) {
+        throw new PlanError(
+          `${source.uri}: there is more after the JSON document (at byte ${pos + i}): a file must hold one JSON value; for one value per line, name it .jsonl`,
+        );
+      }
+    }
+  }
 }

@@ -65,7 +65,7 @@ export function tableSpecFrom(spec: DatasetSpec, target: { schema: string; table
     winnerBy: t.winner ? need(t.winner, 'winner') : null,
     explode: explode ? { path: explode } : null,
     ...(sample.format === 'csv' && sample.header ? { fieldCount: sample.header.length } : {}),
-    ...(spec.source.null?.length ? { nullValues: spec.source.null } : {}),
+    ...(spec.source.nulls?.length ? { nullValues: spec.source.nulls } : {}),
   };
 }
 

@@ -56,8 +56,8 @@ export const datasetSchema = z.strictObject({
       escape: char.optional(),
       header: z.boolean().optional(),
       encoding: z.enum(['utf-8', 'utf8', 'latin1', 'iso-8859-1']).optional(),
-      /** CSV field values that mean NULL, besides an empty unquoted field. */
-      null: z.array(z.string()).optional(),
+      /** CSV field values that mean NULL, besides an empty unquoted field. (Not `null:` — YAML reads that key as null.) */
+      nulls: z.array(z.string()).optional(),
       /** JSON documents: the records are the array under this top-level key. */
       records: z.string().min(1).optional(),
       /** Time zone of timestamps written without one, for timestamptz columns: an IANA name (Europe/Prague) or an offset (+02:00). @defaultValue UTC */

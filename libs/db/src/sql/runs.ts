@@ -72,7 +72,12 @@ export async function transitionRun(db: Queryable, runId: string | number, from:
         SET status = $3,
             message = CASE WHEN $4::boolean THEN $5 ELSE message END,
             planned_at = CASE WHEN $3 = 'running' THEN coalesce(planned_at, clock_timestamp()) ELSE planned_at END,
-            finished_at = CASE WHEN $3 IN ('done', 'failed') THEN clock_timestamp() ELSE NULL END
+            finished_at = CASE WHEN $3 IN ('done', 'failed') THEN clock_timestamp() ELSE NULL END,
+            -- A finished run, failed ones included, states what its committed chunks put in the table.
+            rows_loaded = CASE WHEN $3 IN ('done', 'failed')
+                               THEN (SELECT coalesce(sum(c.rows_loaded), 0) FROM copyfleet.chunks c WHERE c.run_id = $1) ELSE rows_loaded END,
+            rows_rejected = CASE WHEN $3 IN ('done', 'failed')
+                                 THEN (SELECT coalesce(sum(c.rows_rejected), 0) FROM copyfleet.chunks c WHERE c.run_id = $1) ELSE rows_rejected END
       WHERE run_id = $1 AND status = ANY($2::text[])`,
     [runId, from, to, message !== undefined, message ?? null],
   );
