@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make setup`: everything copyfleet needs, idempotent and fast when all is there.
-#   1. npm dependencies (npm ci when node_modules is missing or older than package-lock.json)
+#   1. npm dependencies (npm install when node_modules is missing or older than package-lock.json;
+#      not `npm ci`, which refuses a lock file that lists only this platform's optional packages,
+#      as npm writes it for DuckDB's per-platform bindings)
 #   2. the TypeScript build (tsc -b, incremental)
 #   3. PostgreSQL and Redis (scripts/services.sh up: configured ones, or private local instances)
 set -euo pipefail
@@ -14,7 +16,7 @@ fi
 
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   echo "setup: installing npm dependencies"
-  npm ci --no-audit --no-fund --loglevel=error
+  npm install --no-audit --no-fund --loglevel=error
 fi
 
 node_modules/.bin/tsc -b
