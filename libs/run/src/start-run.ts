@@ -104,7 +104,9 @@ async function resume(ctx: Context, run: RunRow): Promise<StartedRun> {
     await transitionRun(ctx.pool, runId, ['failed'], 'running', null);
     await ctx.pool.query('UPDATE copyfleet.chunks SET last_error = NULL WHERE run_id = $1 AND loaded_at IS NULL', [runId]);
   }
-  if (run.status === 'running' || run.status === 'failed') await enqueueMissing(ctx, runId);
+  // A failed run's dead chunks get a fresh set of attempts; a running run's chunk that
+  // just died stays dead (its run is settling), so that rerunning load cannot mask it.
+  if (run.status === 'running' || run.status === 'failed') await enqueueMissing(ctx, runId, { reviveFailed: run.status === 'failed' });
   if (run.status === 'compacting') await ctx.queues.addRunJob('compact', { runId });
   if (run.status === 'reporting') await ctx.queues.addRunJob('report', { runId });
   return { runId, resumed: true, chunks: run.chunks_total, bytes: Number(run.bytes_total), table: run.target_table };
@@ -123,14 +125,14 @@ export async function startOrResumeRun(ctx: Context, req: LoadRequest): Promise<
 }
 
 /** Queue every chunk the ledger does not have; if none is missing, queue compaction. */
-export async function enqueueMissing(ctx: Context, runId: string): Promise<number> {
+export async function enqueueMissing(ctx: Context, runId: string, opts: { reviveFailed?: boolean } = {}): Promise<number> {
   const missing = await unloadedChunks(ctx.pool, runId);
   if (missing.length === 0) {
     await ctx.queues.addRunJob('compact', { runId });
     return 0;
   }
   for (const c of missing) {
-    await ctx.queues.requeueChunk({ runId, chunkNo: c.chunk_no, start: Number(c.byte_start), end: Number(c.byte_end) });
+    await ctx.queues.requeueChunk({ runId, chunkNo: c.chunk_no, start: Number(c.byte_start), end: Number(c.byte_end) }, opts);
   }
   return missing.length;
 }
