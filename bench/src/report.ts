@@ -166,6 +166,17 @@ export function markdown(res: Results): string {
     lines.push('');
   }
 
+  // Loads during which the rest of the machine used more than a tenth of its cores.
+  const contended = res.systems.filter((s) => s.otherCpuSeconds > 0.1 * s.wallSeconds * m.nproc);
+  if (contended.length) {
+    lines.push(
+      `**Contention:** other processes used a noticeable share of the ${m.nproc} cores during ` +
+        contended.map((s) => `${s.id} (${f1(s.otherCpuSeconds)} CPU-s in ${f1(s.wallSeconds)} s, ${Math.round((100 * s.otherCpuSeconds) / (s.wallSeconds * m.nproc))} %)`).join(', ') +
+        '; their wall times are pessimistic, their CPU seconds less affected.',
+      '',
+    );
+  }
+
   if (res.config.repeat > 1) {
     lines.push(`Each system ran ${res.config.repeat} times from the same state; the tables show the fastest run. All wall times (s):`, '');
     for (const s of res.systems) lines.push(`- ${s.id}: ${s.wallSecondsAll.map(f1).join(', ')}`);
