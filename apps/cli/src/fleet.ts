@@ -5,6 +5,7 @@
  * Their log lines are passed through, prefixed with the process name.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { createInterface } from 'node:readline';
 import { cappedBackoff } from '@copyfleet/run';
 
@@ -14,6 +15,12 @@ const HEALTHY_RUN_MS = 30_000;
 export interface FleetMember {
   name: string;
   args: string[];
+  /**
+   * Run at a lower CPU priority (nice 10). For processes that idle until the end of a
+   * run — the compactor and the reporter — so that their start-up (~1 s of CPU each,
+   * mostly loading modules) does not compete with planning and loading on a small machine.
+   */
+  background?: boolean;
 }
 
 export class Fleet {
@@ -31,6 +38,13 @@ export class Fleet {
   start(member: FleetMember): void {
     const child = spawn(process.execPath, [process.argv[1]!, ...member.args], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
     const startedAt = Date.now();
+    if (member.background && child.pid !== undefined) {
+      try {
+        setPriority(child.pid, 10);
+      } catch {
+        // Not permitted here: run at normal priority.
+      }
+    }
     this.procs.set(member.name, child);
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream! }).on('line', (line) => this.print(`[${member.name}] ${line}`));

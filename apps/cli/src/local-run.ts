@@ -23,8 +23,8 @@ export class LocalRun {
     this.progress = new ProgressLine(this.t0);
     this.fleet = new Fleet(this.env, (line) => this.progress.print(line));
     for (let i = 1; i <= config.workers; i++) this.fleet.start({ name: `worker-${i}`, args: ['worker'] });
-    this.fleet.start({ name: 'compactor', args: ['compactor'] });
-    this.fleet.start({ name: 'reporter', args: ['reporter'] });
+    this.fleet.start({ name: 'compactor', args: ['compactor'], background: true });
+    this.fleet.start({ name: 'reporter', args: ['reporter'], background: true });
   }
 
   /** SIGTERM every process once and wait for them (each finishes or releases its job). */
