@@ -2,7 +2,9 @@
  * The results: bench/results/<timestamp>.json (+ latest.json) for machines, BENCHMARKS.md
  * for people. Ratios are their time / our time, so > 1 means copyfleet is faster.
  */
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+
+const MODEL_FILE = 'bench/throughput-model.md';
 import { join } from 'node:path';
 import type { SystemResult } from './systems.js';
 
@@ -225,5 +227,7 @@ export function markdown(res: Results): string {
     lines.push('```sql', staging.sql.trimEnd(), '```');
   }
   lines.push('', `Machine-readable results: bench/results/ (this run: \`${res.date.replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z')}.json\`, also \`latest.json\`).`, '');
+  // The hand-written throughput model (bench/throughput-model.md) follows the measurements.
+  if (existsSync(MODEL_FILE)) lines.push('', readFileSync(MODEL_FILE, 'utf8').trimEnd());
   return lines.join('\n');
 }
