@@ -149,7 +149,8 @@ export class Db {
     const [v] = await this.query<{ version: string }>('SELECT version()');
     const settings = await this.query<{ name: string; setting: string; unit: string | null; source: string }>(
       // Leave out what this session set (application_name, client_encoding): the server's settings only.
-      `SELECT name, setting, unit, source FROM pg_settings WHERE source NOT IN ('default', 'client', 'session') ORDER BY name`,
+      `SELECT name, setting, unit, source FROM pg_settings WHERE source NOT IN ('default', 'client', 'session')
+        AND name NOT IN ('config_file', 'data_directory', 'hba_file', 'ident_file', 'unix_socket_directories', 'external_pid_file') ORDER BY name`,
     );
     return { version: v!.version, settings };
   }

@@ -5,6 +5,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 const MODEL_FILE = 'bench/throughput-model.md';
+const PATH_SETTINGS = new Set(['config_file', 'data_directory', 'hba_file', 'ident_file', 'unix_socket_directories', 'external_pid_file']);
 import { join } from 'node:path';
 import type { SystemResult } from './systems.js';
 
@@ -145,7 +146,11 @@ export function markdown(res: Results): string {
   );
   lines.push(
     `- **PostgreSQL settings not at their default** (pg_settings.source <> 'default'): ` +
-      m.postgres.settings.map((s) => `${s.name}=${s.setting}${s.unit ? ` ${s.unit}` : ''} (${s.source})`).join(', '),
+      m.postgres.settings
+        // Where the files live says nothing about speed, and is a path on one machine.
+        .filter((s) => !PATH_SETTINGS.has(s.name))
+        .map((s) => `${s.name}=${s.setting}${s.unit ? ` ${s.unit}` : ''} (${s.source})`)
+        .join(', '),
   );
   lines.push('');
 
