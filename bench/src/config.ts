@@ -64,7 +64,7 @@ export function benchConfig(): BenchConfig {
     bytes,
     seed: positiveInt('BENCH_SEED', 42),
     streams: positiveInt('BENCH_STREAMS', cpus().length),
-    workDir: path('BENCH_WORK', 'bench/work'),
+    workDir: path('BENCH_WORK', 'bench/scratch'),
     resultsDir: path('BENCH_RESULTS', 'bench/results'),
     markdownPath: path('BENCH_MARKDOWN', 'BENCHMARKS.md'),
     tablePrefix: prefix,

@@ -101,7 +101,7 @@ const METHOD = `\
 ## Method
 
 \`make bench\` (bench/src/main.ts) generates two deterministic inputs of \`BENCH_BYTES\` each
-(default 1 GiB, cached in bench/work by size and seed): a trips-like CSV (quoted WKT points, a
+(default 1 GiB, cached in bench/scratch by size and seed): a trips-like CSV (quoted WKT points, a
 timestamp, numbers, text) and a nested chat-like JSONL (a nested object, an array, unicode, quotes
 and escapes). It loads each with \`copyfleet load\` as a user runs it (WORKERS = cores, default
 CHUNK), then with the alternatives a user would pick, into a table with the same columns, types and
@@ -228,7 +228,7 @@ export function markdown(res: Results): string {
   }
   const staging = res.systems.find((s) => s.id === 'jsonl/staging-1');
   if (staging?.sql) {
-    lines.push('', `The staging scripts (\`psql -f\`, written to bench/work/sql/) are, for one stream (N streams: one per part, each with its own staging table):`, '');
+    lines.push('', `The staging scripts (\`psql -f\`, written to bench/scratch/sql/) are, for one stream (N streams: one per part, each with its own staging table):`, '');
     lines.push('```sql', staging.sql.trimEnd(), '```');
   }
   lines.push('', `Machine-readable results: bench/results/ (this run: \`${res.date.replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z')}.json\`, also \`latest.json\`).`, '');
