@@ -9,6 +9,7 @@ import {
   createPartitionSql, defaultPartitionName, escapeCopyText, isRangePartition, partitionBounds, partitionKey, qualified, quoteIdent,
   type TableSpec,
 } from '@copyfleet/schema';
+import { inTransaction, underSavepoint } from '@copyfleet/db';
 import type pg from 'pg';
 
 export async function relocateDefaultRows(client: pg.PoolClient, spec: TableSpec): Promise<number> {
@@ -29,12 +30,11 @@ export async function relocateDefaultRows(client: pg.PoolClient, spec: TableSpec
     .map((r) => ({ value: r.v, key: range ? partitionKey(r.v, range.interval) : escapeCopyText(r.v) }))
     .filter((k): k is { value: string; key: string } => k.key !== null && k.key !== undefined);
   let moved = 0;
-  await client.query('BEGIN');
-  try {
+  await inTransaction(client, async () => {
     await client.query(`ALTER TABLE ${parent} DETACH PARTITION ${def}`);
     for (const { value, key } of keys) {
-      await client.query('SAVEPOINT cf_relocate');
-      try {
+      // A partition PostgreSQL refuses: those rows stay in DEFAULT.
+      await underSavepoint(client, async () => {
         await client.query(createPartitionSql(spec, key));
         const b = range ? partitionBounds(key, range.interval) : null;
         const res = await client.query(
@@ -44,17 +44,9 @@ export async function relocateDefaultRows(client: pg.PoolClient, spec: TableSpec
           b ? [b.from, b.to] : [value],
         );
         moved += res.rowCount ?? 0;
-        await client.query('RELEASE SAVEPOINT cf_relocate');
-      } catch {
-        // A partition PostgreSQL refuses: those rows stay in DEFAULT.
-        await client.query('ROLLBACK TO SAVEPOINT cf_relocate');
-      }
+      });
     }
     await client.query(`ALTER TABLE ${parent} ATTACH PARTITION ${def} DEFAULT`);
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  }
+  });
   return moved;
 }

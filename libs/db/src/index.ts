@@ -8,3 +8,4 @@ export * from './sql/chunks.js';
 export * from './sql/rejects.js';
 export * from './sql/dead-letters.js';
 export { classifyDbError, errorCode, type DbFailure } from './errors.js';
+export { withClient, inTransaction, underSavepoint } from './transaction.js';

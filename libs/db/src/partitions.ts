@@ -8,6 +8,7 @@
  */
 import { createPartitionSql, type TableSpec } from '@copyfleet/schema';
 import type pg from 'pg';
+import { inTransaction, underSavepoint, withClient } from './transaction.js';
 
 export class PartitionCache {
   private readonly known = new Set<string>();
@@ -20,27 +21,15 @@ export class PartitionCache {
     const target = `${spec.schema}.${spec.table}`;
     const missing = [...keys].filter((k) => !this.known.has(`${target}/${k}`)).sort();
     if (missing.length === 0 || spec.partition === null) return 0;
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`copyfleet.partition:${target}`]);
-      for (const key of missing) {
-        await client.query('SAVEPOINT cf_partition');
-        try {
-          await client.query(createPartitionSql(spec, key));
-          await client.query('RELEASE SAVEPOINT cf_partition');
-        } catch (err) {
-          await client.query('ROLLBACK TO SAVEPOINT cf_partition');
-          this.onSkip?.(key, err as Error);
+    await withClient(pool, (client) =>
+      inTransaction(client, async () => {
+        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`copyfleet.partition:${target}`]);
+        for (const key of missing) {
+          const err = await underSavepoint(client, () => client.query(createPartitionSql(spec, key)));
+          if (err) this.onSkip?.(key, err);
         }
-      }
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+      }),
+    );
     for (const key of missing) this.known.add(`${target}/${key}`);
     return missing.length;
   }

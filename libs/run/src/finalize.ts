@@ -11,11 +11,10 @@
  */
 import { join } from 'node:path';
 import { analyzeTable, compactTable, relocateDefaultRows } from '@copyfleet/compact';
-import type { PoolClient } from 'pg';
 import { countLines } from '@copyfleet/plan';
 import { removeStaged } from '@copyfleet/source';
 import { chunkSourceOf } from './run-source.js';
-import { getRun, recordRowsBefore, resolveRejectLines, setReportsDir, summarizeRun, transitionRun, type RunRow } from '@copyfleet/db';
+import { getRun, recordRowsBefore, resolveRejectLines, setReportsDir, summarizeRun, transitionRun, type RunRow, withClient } from '@copyfleet/db';
 import type { LoadSpec } from '@copyfleet/loader';
 import { defaultReports, runReports, type ReportFile, type ReportPlan } from '@copyfleet/report';
 import { qualified } from '@copyfleet/schema';
@@ -39,14 +38,11 @@ export async function compactRun(ctx: Context, runId: string): Promise<CompactOu
   await resolveRejectLines(ctx.pool, runId, spec.firstDataLine);
   await summarizeRun(ctx.pool, runId);
   await recordRowsBefore(ctx.pool, runId, qualified(spec.table.schema, spec.table.table));
-  const client = await ctx.pool.connect();
-  try {
+  await withClient(ctx.pool, async (client) => {
     await relocateDefaultRows(client, spec.table);
     const { replaced } = await compactTable(client, spec.table, runId);
     await client.query('UPDATE copyfleet.runs SET rows_replaced = $2 WHERE run_id = $1', [runId, replaced]);
-  } finally {
-    client.release();
-  }
+  });
   if (await transitionRun(ctx.pool, runId, ['compacting'], 'reporting')) {
     await ctx.queues.addRunJob('report', { runId });
   }
@@ -61,11 +57,11 @@ export async function reportRun(ctx: Context, runId: string): Promise<ReportFile
   const plan = spec.reports?.length ? specReports(spec, runId) : defaultReports(spec.table);
   // ANALYZE and the report queries read the table independently: run them side by side.
   const [files] = await Promise.all([
-    withClient(ctx, async (client) => {
+    withClient(ctx.pool, async (client) => {
       for (const stmt of plan.setup) await client.query(stmt);
       return runReports(client, plan.queries, dir);
     }),
-    withClient(ctx, (client) => analyzeTable(client, spec.table)),
+    withClient(ctx.pool, (client) => analyzeTable(client, spec.table)),
   ]);
   await setReportsDir(ctx.pool, runId, dir);
   const after = await requireRun(ctx, runId);
@@ -129,15 +125,6 @@ function specReports(spec: LoadSpec, runId: string): ReportPlan {
       ...(r.formats ? { formats: r.formats } : {}),
     })),
   };
-}
-
-async function withClient<T>(ctx: Context, fn: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await ctx.pool.connect();
-  try {
-    return await fn(client);
-  } finally {
-    client.release();
-  }
 }
 
 async function requireRun(ctx: Context, runId: string): Promise<RunRow> {

@@ -1,5 +1,5 @@
 export { openContext, openContextPatiently, type Context } from './context.js';
-export { startRun, startOrResumeRun, enqueueMissing, type StartedRun } from './start-run.js';
+export { startRun, startOrResumeRun, type StartedRun } from './start-run.js';
 export { compactRun, reportRun, appendedNote } from './finalize.js';
 export { superviseRun, type SuperviseOptions } from './supervise.js';
 export { serve, type Role } from './serve.js';

@@ -16,7 +16,7 @@
  * PostgreSQL refused keeps its COPY text; the result says how many came from where.
  */
 import type { Writable } from 'node:stream';
-import { getRun } from '@copyfleet/db';
+import { getRun, inTransaction, withClient } from '@copyfleet/db';
 import type { LoadSpec } from '@copyfleet/loader';
 import { MAX_RAW_KEPT } from '@copyfleet/parse';
 import { normalizeSourceUri, openSource, type Source } from '@copyfleet/source';
@@ -76,42 +76,40 @@ export async function exportRejects(pool: pg.Pool, runId: string, opts: RejectsE
   if (delimited && spec.header && spec.dialect) await write(opts.out, Buffer.from(`${csvLine(spec.header, spec.dialect)}\n`, encoding));
   if (opts.reasons) await write(opts.reasons, 'record,line_no,byte_offset,reason\n');
 
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    // Ordered as in the file: chunks are consecutive byte ranges (uses the (run_id, chunk_no) index).
-    await client.query(
-      `DECLARE cf_rejects NO SCROLL CURSOR FOR
-         SELECT byte_offset, line_no, reason, raw, raw_bytes FROM copyfleet.rejects
-          WHERE run_id = ${runId} ORDER BY chunk_no, byte_offset, chunk_line`,
-    );
-    let last = -1;
-    for (;;) {
-      const { rows } = await client.query<RejectRow>(`FETCH ${opts.batch ?? 500} FROM cf_rejects`);
-      if (rows.length === 0) break;
-      for (const r of rows) {
-        const offset = Number(r.byte_offset);
-        if (offset === last) continue; // one record, several refused rows (explode)
-        last = offset;
-        result.records++;
-        if (source && (await copyRecord(source, offset, spec, opts.out))) result.fromSource++;
-        else {
-          const raw = r.raw_bytes ?? Buffer.from(r.raw ?? '', encoding);
-          if (raw.length >= MAX_RAW_KEPT) result.truncated++;
-          await write(opts.out, tableRecord(raw, spec));
-          result.fromTable++;
+  await withClient(pool, (client) =>
+    inTransaction(
+      client,
+      async () => {
+        // Ordered as in the file: chunks are consecutive byte ranges (uses the (run_id, chunk_no) index).
+        await client.query(
+          `DECLARE cf_rejects NO SCROLL CURSOR FOR
+             SELECT byte_offset, line_no, reason, raw, raw_bytes FROM copyfleet.rejects
+              WHERE run_id = ${runId} ORDER BY chunk_no, byte_offset, chunk_line`,
+        );
+        let last = -1;
+        for (;;) {
+          const { rows } = await client.query<RejectRow>(`FETCH ${opts.batch ?? 500} FROM cf_rejects`);
+          if (rows.length === 0) break;
+          for (const r of rows) {
+            const offset = Number(r.byte_offset);
+            if (offset === last) continue; // one record, several refused rows (explode)
+            last = offset;
+            result.records++;
+            if (source && (await copyRecord(source, offset, spec, opts.out))) result.fromSource++;
+            else {
+              const raw = r.raw_bytes ?? Buffer.from(r.raw ?? '', encoding);
+              if (raw.length >= MAX_RAW_KEPT) result.truncated++;
+              await write(opts.out, tableRecord(raw, spec));
+              result.fromTable++;
+            }
+            await write(opts.out, '\n');
+            if (opts.reasons) await write(opts.reasons, `${csvLine([String(result.records), r.line_no ?? '', String(offset), r.reason], CSV)}\n`);
+          }
         }
-        await write(opts.out, '\n');
-        if (opts.reasons) await write(opts.reasons, `${csvLine([String(result.records), r.line_no ?? '', String(offset), r.reason], CSV)}\n`);
-      }
-    }
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+      },
+      'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+    ),
+  );
   return result;
 }
 

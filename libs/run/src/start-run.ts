@@ -12,6 +12,7 @@ import {
 } from '@copyfleet/db';
 import type { LoadSpec } from '@copyfleet/loader';
 import { createBronzeSql, createTableSql, toIdentifier, type TableSpec } from '@copyfleet/schema';
+import { countLines } from '@copyfleet/plan';
 import { readDatasetSpec } from '@copyfleet/spec';
 import { designTable, planLoad } from './design.js';
 import { precreatePartitions } from './partitions.js';
@@ -60,7 +61,7 @@ export async function startRun(ctx: Context, req: LoadRequest): Promise<StartedR
     format: plan.format,
     dialect: plan.dialect,
     table,
-    firstDataLine: 1 + (await countLines(loadSource, plan.dataStart)),
+    firstDataLine: 1 + (await countLines(loadSource, 0, plan.dataStart)),
     maxRecordBytes: ctx.config.maxRecordBytes,
     ...(plan.json ? { json: plan.json } : {}),
     header: plan.header,
@@ -135,14 +136,6 @@ export async function enqueueMissing(ctx: Context, runId: string, opts: { revive
     await ctx.queues.requeueChunk({ runId, chunkNo: c.chunk_no, start: Number(c.byte_start), end: Number(c.byte_end) }, opts);
   }
   return missing.length;
-}
-
-async function countLines(source: { read(start: number, len: number): Promise<Buffer> }, upTo: number): Promise<number> {
-  if (upTo === 0) return 0;
-  const buf = await source.read(0, upTo);
-  let n = 0;
-  for (let i = buf.indexOf(0x0a); i >= 0; i = buf.indexOf(0x0a, i + 1)) n++;
-  return n;
 }
 
 /**

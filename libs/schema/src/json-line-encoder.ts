@@ -304,15 +304,8 @@ export class JsonLineEncoder {
       }
       // A scalar or array where an object was expected leaves its columns NULL, as in RowEncoder.
       if (!this.value(child ?? null, child ? child.column : -1)) return false;
-      this.ws();
-      const c = buf[this.p];
-      this.p++;
-      if (c === 0x2c) {
-        this.ws();
-        continue;
-      }
-      this.depth--;
-      return c === 0x7d;
+      const next = this.separator(0x7d);
+      if (next !== 'more') return next === 'end';
     }
   }
 
@@ -328,16 +321,21 @@ export class JsonLineEncoder {
     }
     for (;;) {
       if (!this.value(null, -1)) return false;
-      this.ws();
-      const c = buf[this.p];
-      this.p++;
-      if (c === 0x2c) {
-        this.ws();
-        continue;
-      }
-      this.depth--;
-      return c === 0x5d;
+      const next = this.separator(0x5d);
+      if (next !== 'more') return next === 'end';
     }
+  }
+
+  /** After a member or element: a comma means another follows; else the container must close here. */
+  private separator(close: number): 'more' | 'end' | 'bad' {
+    this.ws();
+    const c = this.buf[this.p++];
+    if (c === 0x2c) {
+      this.ws();
+      return 'more';
+    }
+    this.depth--;
+    return c === close ? 'end' : 'bad';
   }
 
   /** A string starting at this.p (a quote). Sets lastEscaped. */
