@@ -92,13 +92,19 @@ function countByte(buf: Buffer, byte: number, from: number, to: number): number 
   return n;
 }
 
-/** Physical lines in [start, end): LF bytes, plus one for a last line without a LF. */
-export async function countLines(source: Source, start: number, end: number): Promise<number> {
-  let n = 0;
+/** LF bytes in [start, end): the number of lines that end inside the range. */
+export async function countLineFeeds(source: Source, start: number, end: number): Promise<{ lf: number; endsWithLf: boolean }> {
+  let lf = 0;
   let last = LF;
   for await (const chunk of source.stream(start, end) as AsyncIterable<Buffer>) {
-    for (let i = chunk.indexOf(LF); i >= 0; i = chunk.indexOf(LF, i + 1)) n++;
+    for (let i = chunk.indexOf(LF); i >= 0; i = chunk.indexOf(LF, i + 1)) lf++;
     if (chunk.length > 0) last = chunk[chunk.length - 1]!;
   }
-  return end > start && last !== LF ? n + 1 : n;
+  return { lf, endsWithLf: last === LF };
+}
+
+/** Physical lines in [start, end): LF bytes, plus one for a last line without a LF. */
+export async function countLines(source: Source, start: number, end: number): Promise<number> {
+  const { lf, endsWithLf } = await countLineFeeds(source, start, end);
+  return end > start && !endsWithLf ? lf + 1 : lf;
 }

@@ -12,7 +12,7 @@ import {
 } from '@copyfleet/db';
 import type { LoadSpec } from '@copyfleet/loader';
 import { createBronzeSql, createTableSql, toIdentifier, type TableSpec } from '@copyfleet/schema';
-import { countLines } from '@copyfleet/plan';
+import { countLineFeeds } from '@copyfleet/plan';
 import { readDatasetSpec } from '@copyfleet/spec';
 import { designTable, planLoad } from './design.js';
 import { precreatePartitions } from './partitions.js';
@@ -61,7 +61,8 @@ export async function startRun(ctx: Context, req: LoadRequest): Promise<StartedR
     format: plan.format,
     dialect: plan.dialect,
     table,
-    firstDataLine: 1 + (await countLines(loadSource, 0, plan.dataStart)),
+    // The data starts on the line after the last LF before it (JSON: possibly mid-line).
+    firstDataLine: 1 + (await countLineFeeds(loadSource, 0, plan.dataStart)).lf,
     maxRecordBytes: ctx.config.maxRecordBytes,
     ...(plan.json ? { json: plan.json } : {}),
     header: plan.header,
