@@ -8,6 +8,7 @@
  */
 import { createPartitionSql, type TableSpec } from '@copyfleet/schema';
 import type pg from 'pg';
+import type { Queryable } from './sql/queryable.js';
 import { inTransaction, underSavepoint, withClient } from './transaction.js';
 
 export class PartitionCache {
@@ -33,4 +34,22 @@ export class PartitionCache {
     for (const key of missing) this.known.add(`${target}/${key}`);
     return missing.length;
   }
+}
+
+/** A table PostgreSQL stores rows in: a leaf partition, or the table itself when it is not partitioned. */
+export interface LeafTable {
+  schema: string;
+  name: string;
+}
+
+/** The leaf partitions of `schema.table` at any depth (the table itself when it has none), by name. */
+export async function leafTables(db: Queryable, schema: string, table: string): Promise<LeafTable[]> {
+  const { rows } = await db.query<LeafTable>(
+    `SELECT n.nspname AS schema, c.relname AS name
+       FROM pg_partition_tree(format('%I.%I', $1::text, $2::text)::regclass) t
+       JOIN pg_class c ON c.oid = t.relid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE t.isleaf ORDER BY c.relname`,
+    [schema, table],
+  );
+  return rows.length > 0 ? rows : [{ schema, name: table }];
 }

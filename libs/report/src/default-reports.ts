@@ -4,13 +4,18 @@
  * column. All three come from ONE scan of the table: a temporary table of partial
  * aggregates per (partition, day) — a few hundred rows — that the three report
  * queries then read. min of mins, max of maxes and sum of sums over count of counts
- * are exact, so nothing is approximated. (Three separate scans took 2–3× longer on a
- * 1 GiB table.)
+ * are exact, so nothing is approximated.
+ *
+ * The scan is written leaf by leaf (one GROUP BY day per partition, UNION ALL): each
+ * leaf's few dozen days hash in memory. Grouping the parent by (tableoid, day) — or
+ * joining pg_class for the names — took 2–3× longer on a 1 GiB table (7.7–10 s against
+ * 3.6 s), and three separate scans longer still.
  */
 import { qualified, quoteIdent, type TableSpec } from '@copyfleet/schema';
 import type { ReportQuery } from './report.js';
 
 const NUMERIC = new Set(['bigint', 'numeric', 'double precision']);
+const TIME = new Set(['date', 'timestamp', 'timestamptz']);
 const AGG = 'cf_report_partials';
 
 export interface ReportPlan {
@@ -19,10 +24,14 @@ export interface ReportPlan {
   queries: ReportQuery[];
 }
 
-export function defaultReports(spec: TableSpec): ReportPlan {
-  const target = qualified(spec.schema, spec.table);
+/**
+ * `leaves`: the tables that hold the rows (db's leafTables: the leaf partitions, or the
+ * table itself); each is one `partition` of the report.
+ */
+export function defaultReports(spec: TableSpec, leaves: readonly { schema: string; name: string }[]): ReportPlan {
   const numeric = spec.columns.filter((c) => NUMERIC.has(c.type));
-  const timeCol = spec.partition ? spec.columns.find((c) => c.name === spec.partition!.column) : undefined;
+  // Rows per day need a time column: the partition column, when it is one (LIST/HASH may be on text).
+  const timeCol = spec.partition ? spec.columns.find((c) => c.name === spec.partition!.column && TIME.has(c.type)) : undefined;
   const day = timeCol
     ? timeCol.type === 'timestamptz'
       ? `(${quoteIdent(timeCol.name)} AT TIME ZONE 'UTC')::date`
@@ -32,18 +41,20 @@ export function defaultReports(spec: TableSpec): ReportPlan {
     const col = quoteIdent(c.name);
     return [`min(${col})::numeric AS min_${i}`, `max(${col})::numeric AS max_${i}`, `sum(${col})::numeric AS sum_${i}`, `count(${col}) AS n_${i}`];
   });
+  const perLeaf = leaves.map(
+    (leaf) =>
+      `SELECT ${quoteLiteral(leaf.name)}::text AS part, ${day} AS day, count(*)::bigint AS rows${partials.map((p) => `, ${p}`).join('')}
+         FROM ${qualified(leaf.schema, leaf.name)} GROUP BY 2`,
+  );
   const setup = [
     'BEGIN',
     // Without statistics on the day expression the planner expects millions of groups and
-    // sorts the whole table; there are at most a few thousand (partition, day) pairs:
-    // hash them. JIT compilation costs more than it saves on this one-off query.
+    // sorts; there are at most a few thousand days per partition: hash them. JIT
+    // compilation costs more than it saves on this one-off query.
     'SET LOCAL enable_sort = off',
     'SET LOCAL jit = off',
     `DROP TABLE IF EXISTS pg_temp.${AGG}`,
-    `CREATE TEMP TABLE ${AGG} AS
-       SELECT c.relname::text AS part, ${day} AS day, count(*)::bigint AS rows${partials.map((p) => `, ${p}`).join('')}
-         FROM ${target} t JOIN pg_class c ON c.oid = t.tableoid
-        GROUP BY 1, 2`,
+    `CREATE TEMP TABLE ${AGG} AS\n${perLeaf.join('\n UNION ALL\n')}`,
     'COMMIT',
   ];
   const queries: ReportQuery[] = [

@@ -14,7 +14,7 @@ import { analyzeTable, compactTable, relocateDefaultRows } from '@copyfleet/comp
 import { countLines } from '@copyfleet/plan';
 import { removeStaged } from '@copyfleet/source';
 import { chunkSourceOf } from './run-source.js';
-import { getRun, recordRowsBefore, resolveRejectLines, setReportsDir, summarizeRun, transitionRun, type RunRow, withClient } from '@copyfleet/db';
+import { getRun, leafTables, resolveRejectLines, setReportsDir, summarizeRun, transitionRun, type RunRow, withClient } from '@copyfleet/db';
 import type { LoadSpec } from '@copyfleet/loader';
 import { defaultReports, runReports, type ReportFile, type ReportPlan } from '@copyfleet/report';
 import { qualified } from '@copyfleet/schema';
@@ -37,7 +37,6 @@ export async function compactRun(ctx: Context, runId: string): Promise<CompactOu
   await countMissingLines(ctx, run);
   await resolveRejectLines(ctx.pool, runId, spec.firstDataLine);
   await summarizeRun(ctx.pool, runId);
-  await recordRowsBefore(ctx.pool, runId, qualified(spec.table.schema, spec.table.table));
   await withClient(ctx.pool, async (client) => {
     await relocateDefaultRows(client, spec.table);
     const { replaced } = await compactTable(client, spec.table, runId);
@@ -54,7 +53,9 @@ export async function reportRun(ctx: Context, runId: string): Promise<ReportFile
   if (run.status !== 'reporting') return [];
   const spec = run.spec as LoadSpec;
   const dir = join(ctx.config.reportsDir, String(runId));
-  const plan = spec.reports?.length ? specReports(spec, runId) : defaultReports(spec.table);
+  const plan = spec.reports?.length
+    ? specReports(spec, runId)
+    : defaultReports(spec.table, await leafTables(ctx.pool, spec.table.schema, spec.table.table));
   // ANALYZE and the report queries read the table independently: run them side by side.
   const [files] = await Promise.all([
     withClient(ctx.pool, async (client) => {

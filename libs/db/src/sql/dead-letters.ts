@@ -71,8 +71,9 @@ export async function troubledChunks(db: Queryable, runId: string | number, whic
 
 /**
  * Record how many rows the target table held before this run's rows: its count now
- * minus what the ledger says this run loaded (one scan of the table; call it before
- * dedupe). Returns that number.
+ * minus what the ledger says this run loaded (one scan of the table: the splitter calls
+ * it when the run starts; the count is right at any time until dedupe).
+ * Returns that number.
  */
 export async function recordRowsBefore(db: Queryable, runId: string | number, targetSql: string): Promise<number> {
   const { rows } = await db.query<{ before: string }>(
