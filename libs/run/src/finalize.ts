@@ -19,11 +19,13 @@ import type { LoadSpec } from '@copyfleet/loader';
 import { defaultReports, runReports, type ReportFile, type ReportPlan } from '@copyfleet/report';
 import { qualified } from '@copyfleet/schema';
 import type { Context } from './context.js';
+import type { Logger } from './log.js';
 import { reconcileRun, settleRun } from './settle.js';
 
 export type CompactOutcome = 'compacted' | 'waiting-for-chunks' | 'not-running';
 
-export async function compactRun(ctx: Context, runId: string): Promise<CompactOutcome> {
+export async function compactRun(ctx: Context, runId: string, log?: Logger): Promise<CompactOutcome> {
+  const t0 = performance.now();
   const run = await requireRun(ctx, runId);
   if (run.status !== 'running' && run.status !== 'compacting') return 'not-running';
   // The ledger, not the queue, decides that all chunks are in.
@@ -45,10 +47,11 @@ export async function compactRun(ctx: Context, runId: string): Promise<CompactOu
   if (await transitionRun(ctx.pool, runId, ['compacting'], 'reporting')) {
     await ctx.queues.addRunJob('report', { runId });
   }
+  log?.info('compacted', { run: runId, seconds: seconds(t0) });
   return 'compacted';
 }
 
-export async function reportRun(ctx: Context, runId: string): Promise<ReportFile[]> {
+export async function reportRun(ctx: Context, runId: string, log?: Logger): Promise<ReportFile[]> {
   const run = await requireRun(ctx, runId);
   if (run.status !== 'reporting') return [];
   const spec = run.spec as LoadSpec;
@@ -57,12 +60,18 @@ export async function reportRun(ctx: Context, runId: string): Promise<ReportFile
     ? specReports(spec, runId)
     : defaultReports(spec.table, await leafTables(ctx.pool, spec.table.schema, spec.table.table));
   // ANALYZE and the report queries read the table independently: run them side by side.
+  const t0 = performance.now();
   const [files] = await Promise.all([
     withClient(ctx.pool, async (client) => {
       for (const stmt of plan.setup) await client.query(stmt);
-      return runReports(client, plan.queries, dir);
+      const written = await runReports(client, plan.queries, dir);
+      log?.info('reports written', { run: runId, reports: plan.queries.length, seconds: seconds(t0) });
+      return written;
     }),
-    withClient(ctx.pool, (client) => analyzeTable(client, spec.table)),
+    withClient(ctx.pool, async (client) => {
+      await analyzeTable(client, spec.table);
+      log?.info('analyzed', { run: runId, seconds: seconds(t0) });
+    }),
   ]);
   await setReportsDir(ctx.pool, runId, dir);
   const after = await requireRun(ctx, runId);
@@ -72,6 +81,8 @@ export async function reportRun(ctx: Context, runId: string): Promise<ReportFile
   }
   return files;
 }
+
+const seconds = (since: number): string => ((performance.now() - since) / 1000).toFixed(2);
 
 function summaryMessage(run: RunRow): string {
   const parts = [`${run.rows_loaded} rows loaded`, `${run.rows_rejected} rejected`];

@@ -185,7 +185,7 @@ function chunkProcessor(ctx: Context, log: Logger, holder: Holder) {
 
 function runProcessor(ctx: Context, log: Logger, holder: Holder, role: 'compactor' | 'reporter') {
   return async (job: Job<RunJob>, token?: string) =>
-    patiently<unknown>(ctx, log, holder, job, token, () => (role === 'compactor' ? compactRun(ctx, job.data.runId) : reportRun(ctx, job.data.runId)));
+    patiently<unknown>(ctx, log, holder, job, token, () => (role === 'compactor' ? compactRun(ctx, job.data.runId, log) : reportRun(ctx, job.data.runId, log)));
 }
 
 /** A job out of attempts: a chunk is dead (and its run settles); a compaction or report fails the run. */
