@@ -48,6 +48,8 @@ export class LocalRun {
     try {
       this.progress.print(headline);
       const run = await superviseRun(ctx, runId, {
+        // Two indexed lookups per poll; a short interval ends the command soon after the run.
+        pollMs: 200,
         onProgress: (r, p) => this.progress.update(r, p),
         onTrouble: (err, retryInMs) =>
           this.progress.print(`copyfleet: cannot see run ${runId} (${describeError(err)}); trying again in ${(retryInMs / 1000).toFixed(1)} s`),
