@@ -58,7 +58,9 @@ async function main(): Promise<void> {
   for (const ds of datasets) {
     const input = ensureInput(ds.format, join(cfg.workDir, 'inputs'), cfg.bytes, cfg.seed);
     log(`${ds.format}: ${input.path} (${input.totals.rows} rows, ${input.totals.bytes} bytes)${input.generateSeconds ? `, generated in ${input.generateSeconds.toFixed(1)} s` : ', cached'}`);
-    const split = ensureSplit(input.path, cfg.streams);
+    // Only the N-stream baselines read the split parts: a copyfleet-only run (a 10 GiB scale check) skips them.
+    const baselines = !cfg.systems || cfg.systems.some((s) => s.split('/')[0] === ds.format && s !== `${ds.format}/copyfleet`);
+    const split = baselines ? ensureSplit(input.path, cfg.streams) : { parts: [], splitSeconds: 0 };
     inputs.set(ds, { input, split });
   }
 
