@@ -27,7 +27,7 @@ interface System {
   postgresCpuSeconds: number;
   otherCpuSeconds: number;
   peakRssBytes: Record<string, number>;
-  copyfleet?: { status: string; rowsLoaded: number; rowsRejected: number; ingestSeconds: number; runSeconds: number };
+  copyfleet?: { status: string; rowsLoaded: number; rowsRejected: number; ingestSeconds: number; runSeconds: number; chunkSeconds: number; betweenChunksShare: number };
 }
 
 describe('make bench (smoke, 2 MiB)', () => {
@@ -89,6 +89,10 @@ describe('make bench (smoke, 2 MiB)', () => {
       expect(s.copyfleet!.ingestSeconds).toBeGreaterThan(0);
       expect(s.copyfleet!.ingestSeconds).toBeLessThanOrEqual(s.wallSeconds);
       expect(s.copyfleet!.runSeconds).toBeGreaterThanOrEqual(s.copyfleet!.ingestSeconds);
+      expect(s.copyfleet!.chunkSeconds).toBeGreaterThan(0);
+      expect(s.copyfleet!.chunkSeconds).toBeLessThanOrEqual(s.copyfleet!.ingestSeconds);
+      expect(s.copyfleet!.betweenChunksShare).toBeGreaterThanOrEqual(0);
+      expect(s.copyfleet!.betweenChunksShare).toBeLessThan(1);
       expect(s.clientCpuSeconds).toBeGreaterThan(0);
       expect(Object.keys(s.peakRssBytes).sort()).toEqual(['cli', 'compactor', 'reporter', 'splitter', 'worker-1', 'worker-2']);
       for (const rss of Object.values(s.peakRssBytes)) expect(rss).toBeGreaterThan(10 * 1024 * 1024);

@@ -31,6 +31,14 @@ export interface RunTimings {
   planSeconds: number;
   /** finished_at - started_at: ingest plus compaction (ANALYZE) and reports. */
   runSeconds: number;
+  /** Mean chunks.loaded_at - chunks.started_at: one chunk's claim, load and commit. */
+  chunkSeconds: number;
+  /**
+   * Share of the workers' time during ingest (first chunk start to last commit, times the
+   * workers) spent outside any chunk: taking the next job from Redis, and the wait at the
+   * end when one worker finishes before the other. The queue's overhead is at most this.
+   */
+  betweenChunksShare: number;
 }
 
 export class Db {
@@ -120,14 +128,18 @@ export class Db {
     return rows;
   }
 
-  async runTimings(runId: string): Promise<RunTimings> {
+  async runTimings(runId: string, workers: number): Promise<RunTimings> {
     const [r] = await this.query<{
       status: string; rows_loaded: string; rows_rejected: string; chunks: number; ingest: number | null; plan: number | null; run: number | null;
+      chunk: number | null; busy: number | null; span: number | null;
     }>(
       `SELECT r.status, r.rows_loaded, r.rows_rejected, count(c.chunk_no)::int AS chunks,
               extract(epoch FROM max(c.loaded_at) - r.started_at)::float8 AS ingest,
               extract(epoch FROM r.planned_at - r.started_at)::float8 AS plan,
-              extract(epoch FROM r.finished_at - r.started_at)::float8 AS run
+              extract(epoch FROM r.finished_at - r.started_at)::float8 AS run,
+              extract(epoch FROM avg(c.loaded_at - c.started_at))::float8 AS chunk,
+              extract(epoch FROM sum(c.loaded_at - c.started_at))::float8 AS busy,
+              extract(epoch FROM max(c.loaded_at) - min(c.started_at))::float8 AS span
          FROM copyfleet.runs r LEFT JOIN copyfleet.chunks c USING (run_id)
         WHERE r.run_id = $1 GROUP BY r.run_id`,
       [runId],
@@ -142,6 +154,8 @@ export class Db {
       ingestSeconds: r.ingest ?? NaN,
       planSeconds: r.plan ?? NaN,
       runSeconds: r.run ?? NaN,
+      chunkSeconds: r.chunk ?? NaN,
+      betweenChunksShare: r.busy !== null && r.span ? Math.max(0, 1 - r.busy / (workers * r.span)) : NaN,
     };
   }
 

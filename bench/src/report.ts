@@ -208,10 +208,13 @@ export function markdown(res: Results): string {
   const cfs = res.systems.filter((s) => s.copyfleet);
   if (cfs.length) {
     lines.push('### copyfleet runs', '');
-    lines.push('| input | run | chunks | plan s | ingest s | run (incl. compaction, reports) s | whole command s |', '|---|---:|---:|---:|---:|---:|---:|');
+    lines.push(
+      '| input | run | chunks | plan s | ingest s | mean chunk s | workers outside a chunk % | run (incl. compaction, reports) s | whole command s |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    );
     for (const s of cfs) {
       const c = s.copyfleet!;
-      lines.push(`| ${s.format.toUpperCase()} | ${c.runId} | ${c.chunks} | ${f1(c.planSeconds)} | ${f1(c.ingestSeconds)} | ${f1(c.runSeconds)} | ${f1(s.wallSeconds)} |`);
+      lines.push(`| ${s.format.toUpperCase()} | ${c.runId} | ${c.chunks} | ${f1(c.planSeconds)} | ${f1(c.ingestSeconds)} | ${f2(c.chunkSeconds)} | ${f2(100 * c.betweenChunksShare)} | ${f1(c.runSeconds)} | ${f1(s.wallSeconds)} |`);
     }
     lines.push('');
   }

@@ -171,7 +171,7 @@ export async function runCopyfleet(b: Bench, ds: Dataset, all: Dataset[], input:
     const summary = /copyfleet: run (\d+) done: .*/.exec(stdouts[0] ?? '');
     if (!summary) throw new Error(`copyfleet printed no "run N done" summary:\n${stdouts[0]}`);
     b.log(`  ${summary[0]}`);
-    const t = await b.db.runTimings(summary[1]!);
+    const t = await b.db.runTimings(summary[1]!, spec.streams);
     if (t.status !== 'done' || t.rowsRejected !== 0 || t.rowsLoaded !== input.totals.rows) {
       throw new Error(`copyfleet run ${t.runId}: status ${t.status}, ${t.rowsLoaded} rows loaded, ${t.rowsRejected} rejected (want ${input.totals.rows}, 0)`);
     }
