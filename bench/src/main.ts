@@ -15,7 +15,7 @@ import { Db } from './db.js';
 import { parentPid } from './measure.js';
 import { ensureInput, ensureSplit, type Input, type SplitInput } from './generate.js';
 import { markdown, ratios, writeResults, type InputInfo, type Machine, type Results } from './report.js';
-import { csvBaselines, dropAll, jsonlBaselines, runBaseline, runCopyfleet, type Bench, type SystemResult } from './systems.js';
+import { copyfleetShape, copyfleetSpec, csvBaselines, dropAll, fastest, jsonlBaselines, runOnce, type Bench, type Spec, type SystemResult } from './systems.js';
 
 const log = (line: string): void => void process.stdout.write(`bench: ${line}\n`);
 
@@ -73,12 +73,23 @@ async function main(): Promise<void> {
   try {
     for (const ds of datasets) {
       const { input, split } = inputs.get(ds)!;
-      const cf = await runCopyfleet(b, ds, datasets, input);
-      systems.push(cf.r);
-      const specs =
-        ds.format === 'csv' ? csvBaselines(b, ds, input, split, cf.shape) : jsonlBaselines(b, ds, input, split, cf.shape, duck.version !== null);
-      if (ds.format === 'jsonl' && duck.version === null) skipped.push({ id: 'jsonl/duckdb-*', reason: duck.reason });
-      for (const spec of specs.filter((s) => wanted(s.id))) systems.push(await runBaseline(b, ds, datasets, input, spec));
+      // Round k runs every system once, copyfleet first (its table's shape makes the
+      // baselines' table); the repetitions of one system are spread over the whole run.
+      const runs = new Map<string, SystemResult[]>();
+      const record = (r: SystemResult): void => void runs.set(r.id, [...(runs.get(r.id) ?? []), r]);
+      const cf = copyfleetSpec(b, ds, input);
+      let baselines: Spec[] | null = null;
+      for (let rep = 1; rep <= cfg.repeat; rep++) {
+        record(await runOnce(b, ds, datasets, input, cf, rep));
+        if (!baselines) {
+          const shape = await copyfleetShape(b, ds);
+          const all = ds.format === 'csv' ? csvBaselines(b, ds, input, split, shape) : jsonlBaselines(b, ds, input, split, shape, duck.version !== null);
+          if (ds.format === 'jsonl' && duck.version === null) skipped.push({ id: 'jsonl/duckdb-*', reason: duck.reason });
+          baselines = all.filter((s) => wanted(s.id));
+        }
+        for (const spec of baselines) record(await runOnce(b, ds, datasets, input, spec, rep));
+      }
+      for (const r of runs.values()) systems.push(fastest(r));
     }
     if (!cfg.keepTables) await dropAll(b, datasets);
 

@@ -114,7 +114,7 @@ the alternatives) is created, the harness waits (up to \`BENCH_QUIET_WAIT\`, 600
 of the machine is idle (< 0.3 busy cores), the input is read once to warm the page cache, and
 \`CHECKPOINT\` runs. After each, the row count and two column sums are checked against the
 generator's totals: a system that loses or changes a row fails the benchmark. With
-\`BENCH_REPEAT=k\` each system runs k times and the fastest run is shown.
+\`BENCH_REPEAT=k\` the systems run in k rounds (each system once per round, copyfleet first) and the fastest run of each is shown.
 
 **wall s** is the whole command. copyfleet's **ingest s** is max(chunks.loaded_at) −
 runs.started_at from its own tables (all rows are in the table); its whole command also includes
@@ -185,7 +185,7 @@ export function markdown(res: Results): string {
   }
 
   if (res.config.repeat > 1) {
-    lines.push(`Each system ran ${res.config.repeat} times from the same state; the tables show the fastest run. All wall times (s):`, '');
+    lines.push(`Each system ran ${res.config.repeat} times from the same state, in rounds (every system once per round, so that a slow spell of the machine falls on all of them); the tables show the fastest run. All wall times (s):`, '');
     for (const s of res.systems) lines.push(`- ${s.id}: ${s.wallSecondsAll.map(f1).join(', ')}`);
     lines.push('');
   }

@@ -64,6 +64,8 @@ export interface Spec {
   /** Create the target table (not measured). */
   prepare?: () => Promise<void>;
   sql?: string;
+  /** What a run's output tells beyond the common measurements (copyfleet: its run's timings). */
+  inspect?: (stdouts: string[]) => Promise<Partial<SystemResult>>;
 }
 
 export const tables = (cfg: BenchConfig, ds: Dataset): { copyfleet: string; copy: string; stage: (i: number) => string } => ({
@@ -91,27 +93,17 @@ async function warm(files: string[]): Promise<void> {
 }
 
 /**
- * Run a system BENCH_REPEAT times from the same starting state and keep the fastest
- * repetition (all wall times are kept too). `inspect` adds what a repetition's output tells.
+ * The fastest of a system's repetitions, carrying every repetition's wall time. The
+ * repetitions are interleaved with the other systems' (main.ts runs rounds), so a slow
+ * spell of the machine does not fall on one system only.
  */
-async function runSpec(
-  b: Bench, ds: Dataset, all: Dataset[], input: Input, spec: Spec,
-  inspect?: (stdouts: string[]) => Promise<Partial<SystemResult>>,
-): Promise<SystemResult> {
-  let best: SystemResult | null = null;
-  const walls: number[] = [];
-  for (let rep = 1; rep <= b.cfg.repeat; rep++) {
-    const r = { ...(await runOnce(b, ds, all, input, spec, rep, inspect)), wallSecondsAll: walls };
-    walls.push(r.wallSeconds);
-    if (!best || r.wallSeconds < best.wallSeconds) best = r;
-  }
-  return best!;
+export function fastest(runs: SystemResult[]): SystemResult {
+  const best = runs.reduce((a, r) => (r.wallSeconds < a.wallSeconds ? r : a));
+  return { ...best, wallSecondsAll: runs.map((r) => r.wallSeconds) };
 }
 
-async function runOnce(
-  b: Bench, ds: Dataset, all: Dataset[], input: Input, spec: Spec, rep: number,
-  inspect?: (stdouts: string[]) => Promise<Partial<SystemResult>>,
-): Promise<SystemResult> {
+/** One load by one system, from a clean state: no benchmark table, a quiet machine, a warm page cache, a fresh checkpoint. */
+export async function runOnce(b: Bench, ds: Dataset, all: Dataset[], input: Input, spec: Spec, rep: number): Promise<SystemResult> {
   const name = b.cfg.repeat > 1 ? `${spec.id} (${rep}/${b.cfg.repeat})` : spec.id;
   await b.db.dropTables(allTables(b, all));
   await spec.prepare?.();
@@ -137,7 +129,7 @@ async function runOnce(
     ...m,
     wallSecondsAll: [],
     quiet,
-    ...(await inspect?.(stdouts)),
+    ...(await spec.inspect?.(stdouts)),
   };
   b.log(`${name}: ${rows} rows in ${m.wallSeconds.toFixed(1)} s (${r.mbPerSecond.toFixed(1)} MB/s)`);
   return r;
@@ -149,13 +141,13 @@ async function runOnce(
  * before each run: copyfleet knows a run by path, size and mtime, so an unfinished earlier
  * run into the same table is never resumed; every run is a fresh one.
  */
-export async function runCopyfleet(b: Bench, ds: Dataset, all: Dataset[], input: Input): Promise<{ r: SystemResult; shape: TableShape }> {
+export function copyfleetSpec(b: Bench, ds: Dataset, input: Input): Spec {
   const table = tables(b.cfg, ds).copyfleet;
   const reports = join(b.cfg.workDir, 'reports');
   const cmd =
     `QUEUE_PREFIX=${b.cfg.tablePrefix} REPORTS_DIR=${shq(rel(b, reports))} ` +
     `node apps/cli/dist/main.js load ${shq(rel(b, input.path))} --table ${table} --workers ${b.cfg.streams}`;
-  const spec: Spec = {
+  return {
     id: `${ds.format}/copyfleet`,
     system: 'copyfleet load',
     streams: b.cfg.streams,
@@ -166,21 +158,25 @@ export async function runCopyfleet(b: Bench, ds: Dataset, all: Dataset[], input:
       const now = new Date();
       utimesSync(input.path, now, now);
     },
+    inspect: async (stdouts) => {
+      const summary = /copyfleet: run (\d+) done: .*/.exec(stdouts[0] ?? '');
+      if (!summary) throw new Error(`copyfleet printed no "run N done" summary:\n${stdouts[0]}`);
+      b.log(`  ${summary[0]}`);
+      const t = await b.db.runTimings(summary[1]!, b.cfg.streams);
+      if (t.status !== 'done' || t.rowsRejected !== 0 || t.rowsLoaded !== input.totals.rows) {
+        throw new Error(`copyfleet run ${t.runId}: status ${t.status}, ${t.rowsLoaded} rows loaded, ${t.rowsRejected} rejected (want ${input.totals.rows}, 0)`);
+      }
+      return { copyfleet: { ...t, ingestMbPerSecond: input.totals.bytes / 1e6 / t.ingestSeconds, ingestRowsPerSecond: t.rowsLoaded / t.ingestSeconds } };
+    },
   };
-  const r = await runSpec(b, ds, all, input, spec, async (stdouts) => {
-    const summary = /copyfleet: run (\d+) done: .*/.exec(stdouts[0] ?? '');
-    if (!summary) throw new Error(`copyfleet printed no "run N done" summary:\n${stdouts[0]}`);
-    b.log(`  ${summary[0]}`);
-    const t = await b.db.runTimings(summary[1]!, spec.streams);
-    if (t.status !== 'done' || t.rowsRejected !== 0 || t.rowsLoaded !== input.totals.rows) {
-      throw new Error(`copyfleet run ${t.runId}: status ${t.status}, ${t.rowsLoaded} rows loaded, ${t.rowsRejected} rejected (want ${input.totals.rows}, 0)`);
-    }
-    return { copyfleet: { ...t, ingestMbPerSecond: input.totals.bytes / 1e6 / t.ingestSeconds, ingestRowsPerSecond: t.rowsLoaded / t.ingestSeconds } };
-  });
-  const shape = await b.db.shape(table);
+}
+
+/** The table copyfleet just made, which the baselines' table copies; call it before the next run drops it. */
+export async function copyfleetShape(b: Bench, ds: Dataset): Promise<TableShape> {
+  const shape = await b.db.shape(tables(b.cfg, ds).copyfleet);
   const names = shape.columns.map((c) => c.name).join(',');
   if (names !== ds.columns.join(',')) throw new Error(`copyfleet made columns ${names}; the benchmark expects ${ds.columns.join(',')}`);
-  return { r, shape };
+  return shape;
 }
 
 const psql = 'psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -q';
@@ -294,10 +290,6 @@ export function jsonlBaselines(b: Bench, ds: Dataset, input: Input, split: Split
     },
   );
   return specs;
-}
-
-export function runBaseline(b: Bench, ds: Dataset, all: Dataset[], input: Input, spec: Spec): Promise<SystemResult> {
-  return runSpec(b, ds, all, input, spec);
 }
 
 export async function dropAll(b: Bench, all: Dataset[]): Promise<void> {
