@@ -15,7 +15,8 @@ export class LocalRun {
   readonly env: NodeJS.ProcessEnv;
   readonly progress: ProgressLine;
   private readonly fleet: Fleet;
-  private readonly t0 = Date.now();
+  /** The command's start (the process's), so durations are what the user waited. */
+  private readonly t0 = performance.timeOrigin;
 
   /** Starts the processes at once: their start-up overlaps whatever the caller does next. */
   constructor(private readonly config: Config) {
