@@ -44,12 +44,17 @@ const enum Kind {
 interface PathNode {
   children: Map<string, PathNode>;
   /** The children's keys as UTF-8 bytes, to match keys in the input without decoding them. */
-  keys: { bytes: Buffer; node: PathNode }[];
+  keys: { bytes: Buffer; node: PathNode; plain: boolean }[];
   /** Column fed by the value at this path, or -1. */
   column: number;
+  /**
+   * Index in `keys` to try first for the next member: records of one file nearly always
+   * list their keys in the same order, so after matching keys[i] the next is keys[i+1].
+   */
+  next: number;
 }
 
-const newNode = (): PathNode => ({ children: new Map(), keys: [], column: -1 });
+const newNode = (): PathNode => ({ children: new Map(), keys: [], column: -1, next: 0 });
 
 export class JsonLineEncoder {
   /** Whether this encoder can handle the spec at all (no explode, transforms or computed columns). */
@@ -95,7 +100,9 @@ export class JsonLineEncoder {
           let next = node.children.get(key);
           if (!next) {
             node.children.set(key, (next = newNode()));
-            node.keys.push({ bytes: Buffer.from(key, 'utf8'), node: next });
+            const bytes = Buffer.from(key, 'utf8');
+            // A key whose bytes need no escaping in JSON can be matched against the input raw.
+            node.keys.push({ bytes, node: next, plain: bytes.every((b) => STRING_STOP[b] === 0) });
           }
           node = next;
         }
@@ -231,6 +238,7 @@ export class JsonLineEncoder {
   private ws(): void {
     const buf = this.buf;
     let p = this.p;
+    if (p < this.end && buf[p]! > 0x20) return; // the common case: no whitespace
     while (p < this.end) {
       const c = buf[p]!;
       if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
@@ -290,18 +298,27 @@ export class JsonLineEncoder {
     for (;;) {
       if (buf[this.p] !== QUOTE) return false;
       const ks = this.p + 1;
-      if (!this.string()) return false;
-      const ke = this.p - 1;
+      let child: PathNode | undefined;
+      const predicted = node?.keys[node.next];
+      const ke = predicted ? ks + predicted.bytes.length : -1;
+      if (predicted?.plain && ke < this.end && buf[ke] === QUOTE && sameBytes(predicted.bytes, buf, ks, ke)) {
+        // The key the previous record had here: its bytes are a valid plain string.
+        this.p = ke + 1;
+        child = predicted.node;
+        node!.next = node!.next + 1 === node!.keys.length ? 0 : node!.next + 1;
+      } else {
+        if (!this.string()) return false;
+        const ke = this.p - 1;
+        if (node !== null) {
+          child = this.lastEscaped
+            ? node.children.get(JSON.parse(buf.toString('utf8', ks - 1, ke + 1)) as string)
+            : matchKey(node, buf, ks, ke);
+        }
+      }
       this.ws();
       if (buf[this.p] !== 0x3a) return false;
       this.p++;
       this.ws();
-      let child: PathNode | undefined;
-      if (node !== null) {
-        child = this.lastEscaped
-          ? node.children.get(JSON.parse(buf.toString('utf8', ks - 1, ke + 1)) as string)
-          : matchKey(node, buf, ks, ke);
-      }
       // A scalar or array where an object was expected leaves its columns NULL, as in RowEncoder.
       if (!this.value(child ?? null, child ? child.column : -1)) return false;
       const next = this.separator(0x7d);
@@ -345,6 +362,9 @@ export class JsonLineEncoder {
     let p = this.p + 1;
     let escaped = false;
     while (p < end) {
+      // Plain bytes (most of them) cost one table lookup each.
+      while (p < end && STRING_STOP[buf[p]!] === 0) p++;
+      if (p >= end) break;
       const c = buf[p]!;
       if (c === QUOTE) {
         this.p = p + 1;
@@ -361,8 +381,7 @@ export class JsonLineEncoder {
         } else if (x === QUOTE || x === BACKSLASH || x === 0x2f || x === 0x62 || x === 0x66 || x === 0x6e || x === 0x72 || x === 0x74) {
           p += 2;
         } else return false;
-      } else if (c < 0x20) return false;
-      else p++;
+      } else return false; // a control character
     }
     return false;
   }
@@ -449,16 +468,30 @@ function copyJsonEscapes(buf: Buffer, s: number, e: number, out: RowWriter): boo
   return true;
 }
 
+/** The child whose key is buf[ks, ke), trying the predicted key first. */
 function matchKey(node: PathNode, buf: Buffer, ks: number, ke: number): PathNode | undefined {
-  const len = ke - ks;
-  outer: for (const k of node.keys) {
-    const b = k.bytes;
-    if (b.length !== len) continue;
-    for (let i = 0; i < len; i++) if (b[i] !== buf[ks + i]) continue outer;
-    return k.node;
+  const keys = node.keys;
+  const n = keys.length;
+  for (let j = 0, k = node.next; j < n; j++, k = k + 1 === n ? 0 : k + 1) {
+    if (sameBytes(keys[k]!.bytes, buf, ks, ke)) {
+      node.next = k + 1 === n ? 0 : k + 1;
+      return keys[k]!.node;
+    }
   }
   return undefined;
 }
+
+function sameBytes(b: Buffer, buf: Buffer, s: number, e: number): boolean {
+  if (b.length !== e - s) return false;
+  for (let i = 0; i < b.length; i++) if (b[i] !== buf[s + i]) return false;
+  return true;
+}
+
+/** Bytes that end a plain run inside a JSON string: the quote, a backslash, control characters. */
+const STRING_STOP = new Uint8Array(256);
+for (let c = 0; c < 0x20; c++) STRING_STOP[c] = 1;
+STRING_STOP[QUOTE] = 1;
+STRING_STOP[BACKSLASH] = 1;
 
 const isDigit = (c: number | undefined): boolean => c !== undefined && c >= 0x30 && c <= 0x39;
 const isDigit19 = (c: number | undefined): boolean => c !== undefined && c >= 0x31 && c <= 0x39;
