@@ -300,12 +300,12 @@ export class JsonLineEncoder {
       const ks = this.p + 1;
       let child: PathNode | undefined;
       const predicted = node?.keys[node.next];
-      const ke = predicted ? ks + predicted.bytes.length : -1;
-      if (predicted?.plain && ke < this.end && buf[ke] === QUOTE && sameBytes(predicted.bytes, buf, ks, ke)) {
+      const pe = predicted ? ks + predicted.bytes.length : -1;
+      if (predicted?.plain && pe < this.end && buf[pe] === QUOTE && sameBytes(predicted.bytes, buf, ks, pe)) {
         // The key the previous record had here: its bytes are a valid plain string.
-        this.p = ke + 1;
+        this.p = pe + 1;
         child = predicted.node;
-        node!.next = node!.next + 1 === node!.keys.length ? 0 : node!.next + 1;
+        predictAfter(node!, node!.next);
       } else {
         if (!this.string()) return false;
         const ke = this.p - 1;
@@ -474,11 +474,16 @@ function matchKey(node: PathNode, buf: Buffer, ks: number, ke: number): PathNode
   const n = keys.length;
   for (let j = 0, k = node.next; j < n; j++, k = k + 1 === n ? 0 : k + 1) {
     if (sameBytes(keys[k]!.bytes, buf, ks, ke)) {
-      node.next = k + 1 === n ? 0 : k + 1;
+      predictAfter(node, k);
       return keys[k]!.node;
     }
   }
   return undefined;
+}
+
+/** keys[k] matched: expect the key after it next. */
+function predictAfter(node: PathNode, k: number): void {
+  node.next = k + 1 === node.keys.length ? 0 : k + 1;
 }
 
 function sameBytes(b: Buffer, buf: Buffer, s: number, e: number): boolean {
