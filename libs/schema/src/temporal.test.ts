@@ -1,7 +1,8 @@
 // parseTemporal: ISO 8601 / PostgreSQL date and time text, checked against the calendar;
 // utcDate: the calendar day a value falls on in UTC.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseTemporal, utcDate } from './temporal.js';
+import { daysInMonth, parseTemporal, utcDate, type Temporal } from './temporal.js';
 
 const offsetOf = (s: string) => parseTemporal(s)?.offset;
 const utcDay = (s: string) => utcDate(parseTemporal(s)!);
@@ -40,6 +41,42 @@ describe('parseTemporal', () => {
       expect([s, parseTemporal(s)]).toEqual([s, null]);
     }
     expect(parseTemporal('2000-02-29')).not.toBeNull();
+  });
+
+  it('reads the common spellings by hand exactly as the full grammar does', () => {
+    // The grammar, as a regex: parseTemporal's hand-written path must agree with it.
+    const RE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d{1,9})?)?\s?(Z|z|[+-]\d{2}(?::?\d{2})?)?)?$/;
+    const reference = (s: string): Temporal | null => {
+      const m = s.length <= 40 ? RE.exec(s) : null;
+      if (m === null) return null;
+      const [y, mo, d, hh, mi, ss] = [1, 2, 3, 4, 5, 6].map((k) => +(m[k] ?? 0)) as [number, number, number, number, number, number];
+      if (y === 0 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) return null;
+      if (hh > 24 || mi > 59 || ss > 60 || (hh === 24 && (mi > 0 || ss > 0))) return null;
+      const z = m[7];
+      let offset: number | null = null;
+      if (z === 'Z' || z === 'z') offset = 0;
+      else if (z !== undefined) {
+        const digits = z.slice(1).replace(':', '');
+        const [oh, om] = [+digits.slice(0, 2), digits.length > 2 ? +digits.slice(2, 4) : 0];
+        if (oh > 15 || om > 59) return null;
+        offset = (z[0] === '-' ? -1 : 1) * (oh * 60 + om);
+      }
+      return { y, m: mo, d, hh, mi, ss, offset, hasTime: m[4] !== undefined };
+    };
+    // Near-misses of 2024-02-29T23:59:60Z: any byte may be swapped for a look-alike, and cut anywhere.
+    const template = '2024-02-29T23:59:60Z+05:30';
+    const char = fc.constantFrom('0', '1', '2', '3', '5', '9', '-', ':', 'T', ' ', 'Z', 'z', '+', '.', 'x', '\u00a0', '٣');
+    const text = fc.tuple(fc.array(fc.tuple(fc.nat(template.length - 1), char), { maxLength: 3 }), fc.integer({ min: 8, max: template.length })).map(([swaps, len]) => {
+      const chars = template.split('');
+      for (const [i, c] of swaps) chars[i] = c;
+      return chars.join('').slice(0, len);
+    });
+    fc.assert(
+      fc.property(text, (s) => {
+        expect(parseTemporal(s)).toEqual(reference(s));
+      }),
+      { numRuns: 20000, seed: 7 },
+    );
   });
 
   it('refuses text that is not a date', () => {

@@ -1,7 +1,8 @@
 /**
- * Dates and timestamps in ISO 8601 / PostgreSQL style, parsed once with a regex and
- * checked against the calendar (2023-13-45 and 2023-02-29 are refused here, so they
- * become rejects with a reason instead of failing a COPY).
+ * Dates and timestamps in ISO 8601 / PostgreSQL style, parsed (the common spellings by
+ * hand, the rest with a regex) and checked against the calendar (2023-13-45 and
+ * 2023-02-29 are refused here, so they become rejects with a reason instead of failing
+ * a COPY).
  */
 export interface Temporal {
   y: number;
@@ -17,20 +18,74 @@ export interface Temporal {
 
 const RE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d{1,9})?)?\s?(Z|z|[+-]\d{2}(?::?\d{2})?)?)?$/;
 
+/**
+ * The last value parsed: a row's partition column is parsed once to check it and once
+ * more for its partition key, with the same string.
+ */
+let lastText = '';
+let lastParsed: Temporal | null = null;
+
 export function parseTemporal(s: string): Temporal | null {
-  if (s.length < 10 || s.length > 40) return null;
+  if (s === lastText) return lastParsed;
+  let t: Temporal | null = null;
+  if (s.length >= 10 && s.length <= 40) {
+    const common = scanCommon(s);
+    t = common !== undefined ? common : parseWithRegex(s);
+  }
+  lastText = s;
+  lastParsed = t;
+  return t;
+}
+
+const digit = (s: string, i: number): number => {
+  const c = s.charCodeAt(i) - 48;
+  return c >= 0 && c <= 9 ? c : -100;
+};
+const two = (s: string, i: number): number => digit(s, i) * 10 + digit(s, i + 1);
+
+/**
+ * The common spellings without a regex: YYYY-MM-DD, optionally followed by [T ]hh:mm:ss
+ * and Z. Undefined for anything else (fractions, offsets, hh:mm, odd whitespace), which
+ * the regex decides; null only for the calendar checks the regex path makes too.
+ */
+function scanCommon(s: string): Temporal | null | undefined {
+  const n = s.length;
+  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return undefined;
+  const hi = two(s, 0);
+  const lo = two(s, 2);
+  const mo = two(s, 5);
+  const d = two(s, 8);
+  if (hi < 0 || lo < 0 || mo < 0 || d < 0) return undefined;
+  const y = hi * 100 + lo;
+  if (n === 10) return calendar(y, mo, d, 0, 0, 0, null, false);
+  const sep = s.charCodeAt(10);
+  if ((sep !== 84 && sep !== 32) || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return undefined;
+  const hh = two(s, 11);
+  const mi = two(s, 14);
+  const ss = two(s, 17);
+  if (hh < 0 || mi < 0 || ss < 0) return undefined;
+  if (n === 19) return calendar(y, mo, d, hh, mi, ss, null, true);
+  if (n === 20 && (s.charCodeAt(19) === 90 || s.charCodeAt(19) === 122)) return calendar(y, mo, d, hh, mi, ss, 0, true);
+  return undefined;
+}
+
+function calendar(y: number, mo: number, d: number, hh: number, mi: number, ss: number, offset: number | null, hasTime: boolean): Temporal | null {
+  // Year 0 does not exist in PostgreSQL's (proleptic Gregorian, AD/BC) calendar.
+  if (y === 0 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) return null;
+  if (hh > 24 || mi > 59 || ss > 60 || (hh === 24 && (mi > 0 || ss > 0))) return null;
+  return { y, m: mo, d, hh, mi, ss, offset, hasTime };
+}
+
+function parseWithRegex(s: string): Temporal | null {
   const m = RE.exec(s);
   if (m === null) return null;
   const y = +m[1]!;
   const mo = +m[2]!;
   const d = +m[3]!;
-  // Year 0 does not exist in PostgreSQL's (proleptic Gregorian, AD/BC) calendar.
-  if (y === 0 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) return null;
   const hasTime = m[4] !== undefined;
   const hh = hasTime ? +m[4]! : 0;
   const mi = hasTime ? +m[5]! : 0;
   const ss = m[6] !== undefined ? +m[6] : 0;
-  if (hh > 24 || mi > 59 || ss > 60 || (hh === 24 && (mi > 0 || ss > 0))) return null;
   let offset: number | null = null;
   const z = m[7];
   if (z !== undefined) {
@@ -43,7 +98,7 @@ export function parseTemporal(s: string): Temporal | null {
       offset = (z[0] === '-' ? -1 : 1) * (oh * 60 + om);
     }
   }
-  return { y, m: mo, d, hh, mi, ss, offset, hasTime };
+  return calendar(y, mo, d, hh, mi, ss, offset, hasTime);
 }
 
 export function daysInMonth(y: number, m: number): number {
