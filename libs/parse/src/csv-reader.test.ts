@@ -121,6 +121,11 @@ describe('CsvReader', () => {
     expect(fields('"x ""y"", z","l1\nl2"\n')).toEqual([['x "y", z', 'l1\nl2']]);
   });
 
+  it('reads quotes that do not wrap a whole field as PostgreSQL does', () => {
+    // A quote opens quoting anywhere in a field; text after the closing quote is kept.
+    expect(fields('a"b,c"d,e\n"ab"c,"",x"y"\n"a",,"b"\n')).toEqual([['ab,cd', 'e'], ['abc', '', 'xy'], ['a', null, 'b']]);
+  });
+
   it('rejects only the record with invalid UTF-8, with its offset and line', () => {
     const input = Buffer.concat([Buffer.from('a,b\nc,'), Buffer.from([0xc3, 0x28]), Buffer.from(',d\ne,f\n')]);
     for (const pieces of [undefined, [1], [5, 3]]) {

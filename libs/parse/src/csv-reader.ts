@@ -223,7 +223,7 @@ export class CsvReader {
       return;
     }
     if (contentEnd === pos) return;
-    const fields = hadQ ? this.splitQuoted(buf, pos, contentEnd) : this.splitPlain(buf, pos, contentEnd);
+    const fields = hadQ ? (this.splitWholeQuoted(buf, pos, contentEnd) ?? this.splitQuoted(buf, pos, contentEnd)) : this.splitPlain(buf, pos, contentEnd);
     this.handler.record(fields, this.base + pos, this.line);
   }
 
@@ -241,7 +241,50 @@ export class CsvReader {
     }
   }
 
-  /** Byte loop for records with quotes: PostgreSQL CSV semantics. */
+  /**
+   * The usual shape of a record with quotes — quotes only around whole fields, none
+   * doubled or escaped inside ("a,b",c,"d") — split with indexOf, one decode per field.
+   * Null for anything else, which the byte loop below handles.
+   */
+  private splitWholeQuoted(buf: Buffer, pos: number, end: number): CsvFields | null {
+    const { delim, quote, escape, enc } = this;
+    const fields: CsvFields = [];
+    let s = pos;
+    let nextQ = -1;
+    for (;;) {
+      if (s === end) {
+        fields.push(null);
+        return fields;
+      }
+      if (buf[s] === quote) {
+        const q = buf.indexOf(quote, s + 1);
+        if (q < 0 || q >= end) return null;
+        if (escape !== quote) {
+          const e = buf.indexOf(escape, s + 1);
+          if (e >= 0 && e < q) return null;
+        }
+        fields.push(buf.toString(enc, s + 1, q));
+        if (q + 1 === end) return fields;
+        if (buf[q + 1] !== delim) return null; // a doubled quote, or text after the closing quote
+        s = q + 2;
+      } else {
+        let d = buf.indexOf(delim, s);
+        if (d < 0 || d > end) d = end;
+        if (nextQ < s) nextQ = buf.indexOf(quote, s);
+        if (nextQ >= 0 && nextQ < d) return null; // a quote inside an unquoted field
+        fields.push(d > s ? buf.toString(enc, s, d) : null);
+        if (d === end) return fields;
+        s = d + 1;
+      }
+    }
+  }
+
+  /**
+   * Byte loop for records with quotes: PostgreSQL CSV semantics. A field is decoded in
+   * the runs between quote bytes; empty runs (an opening quote at the field's start, a
+   * delimiter right after the closing quote) cost nothing, so a field quoted whole is one
+   * decode.
+   */
   private splitQuoted(buf: Buffer, pos: number, end: number): CsvFields {
     const { delim, quote, escape, enc } = this;
     const fields: CsvFields = [];
@@ -249,38 +292,41 @@ export class CsvReader {
     let quoted = false;
     let inQ = false;
     let seg = pos;
+    const take = (to: number): void => {
+      if (to > seg) cur += buf.toString(enc, seg, to);
+    };
     for (let j = pos; j < end; j++) {
       const c = buf[j];
       if (inQ) {
         if (escape !== quote && c === escape && j + 1 < end && (buf[j + 1] === quote || buf[j + 1] === escape)) {
-          cur += buf.toString(enc, seg, j);
+          take(j);
           seg = j + 1;
           j++;
         } else if (c === quote) {
           if (escape === quote && j + 1 < end && buf[j + 1] === quote) {
-            cur += buf.toString(enc, seg, j + 1);
+            take(j + 1);
             j++;
             seg = j + 1;
           } else {
-            cur += buf.toString(enc, seg, j);
+            take(j);
             seg = j + 1;
             inQ = false;
           }
         }
       } else if (c === quote) {
-        cur += buf.toString(enc, seg, j);
+        take(j);
         seg = j + 1;
         inQ = true;
         quoted = true;
       } else if (c === delim) {
-        cur += buf.toString(enc, seg, j);
+        take(j);
         fields.push(cur === '' && !quoted ? null : cur);
         cur = '';
         quoted = false;
         seg = j + 1;
       }
     }
-    cur += buf.toString(enc, seg, end);
+    take(end);
     fields.push(cur === '' && !quoted ? null : cur);
     return fields;
   }
