@@ -48,6 +48,10 @@ export class CsvReader {
   private readonly quote: number;
   private readonly escape: number;
   private readonly enc: BufferEncoding;
+  // The delimiter, quote and escape as text: records are decoded first and split as text.
+  private readonly delimText: string;
+  private readonly quoteText: string;
+  private readonly escapeText: string;
 
   constructor(
     dialect: CsvDialect,
@@ -59,6 +63,14 @@ export class CsvReader {
     this.quote = dialect.quote ?? -1;
     this.escape = dialect.escape ?? this.quote;
     this.enc = dialect.encoding === 'latin1' ? 'latin1' : 'utf8';
+    // Splitting decoded text equals splitting bytes only for single-byte characters: ASCII
+    // (no UTF-8 multi-byte sequence contains an ASCII byte), or any byte in Latin-1.
+    if (this.enc === 'utf8' && Math.max(this.delim, this.quote, this.escape) > 0x7f) {
+      throw new Error('CSV dialect: the delimiter, quote and escape of a UTF-8 file must be ASCII characters');
+    }
+    this.delimText = String.fromCharCode(this.delim);
+    this.quoteText = this.quote < 0 ? '' : String.fromCharCode(this.quote);
+    this.escapeText = this.escape < 0 ? '' : String.fromCharCode(this.escape);
   }
 
   /** Physical lines consumed so far (a record's quoted newlines included). */
@@ -96,7 +108,7 @@ export class CsvReader {
    * many bytes were consumed; the rest is one incomplete record.
    */
   private process(buf: Buffer, final: boolean): number {
-    const { delim, quote, escape } = this;
+    const { quote, escape } = this;
     const len = buf.length;
     const lastLf = buf.lastIndexOf(LF);
     const windowValid = this.enc === 'latin1' || isUtf8(buf.subarray(0, lastLf + 1));
@@ -106,7 +118,6 @@ export class CsvReader {
     let hadQ = this.hadQuote;
     let nextNl = -1;
     let nextQ = -1;
-    let nextD = -1;
 
     for (;;) {
       // 1. Find where the record starting at `pos` ends, resuming at `i` in state inQ.
@@ -189,19 +200,7 @@ export class CsvReader {
           if (!windowValid && !isUtf8(buf.subarray(pos, contentEnd))) {
             this.bad('invalid UTF-8 byte sequence', buf, pos, end);
           } else {
-            // Fast path: split on the delimiter with a cursor shared across records.
-            const fields: CsvFields = [];
-            let s = pos;
-            for (;;) {
-              if (nextD < s) nextD = indexOrLen(buf, delim, s);
-              if (nextD >= contentEnd) {
-                fields.push(contentEnd > s ? buf.toString(this.enc, s, contentEnd) : null);
-                break;
-              }
-              fields.push(nextD > s ? buf.toString(this.enc, s, nextD) : null);
-              s = nextD + 1;
-            }
-            this.handler.record(fields, this.base + pos, this.line);
+            this.handler.record(this.splitPlain(buf, pos, contentEnd), this.base + pos, this.line);
           }
           this.line += 1;
         } else {
@@ -227,53 +226,48 @@ export class CsvReader {
     this.handler.record(fields, this.base + pos, this.line);
   }
 
+  /** A record without quotes: decoded once, split on the delimiter (empty fields are null). */
   private splitPlain(buf: Buffer, pos: number, end: number): CsvFields {
-    const fields: CsvFields = [];
-    let s = pos;
-    for (;;) {
-      const d = buf.indexOf(this.delim, s);
-      if (d < 0 || d >= end) {
-        fields.push(end > s ? buf.toString(this.enc, s, end) : null);
-        return fields;
-      }
-      fields.push(d > s ? buf.toString(this.enc, s, d) : null);
-      s = d + 1;
-    }
+    const fields: CsvFields = buf.toString(this.enc, pos, end).split(this.delimText);
+    for (let k = 0; k < fields.length; k++) if (fields[k] === '') fields[k] = null;
+    return fields;
   }
 
   /**
    * The usual shape of a record with quotes — quotes only around whole fields, none
-   * doubled or escaped inside ("a,b",c,"d") — split with indexOf, one decode per field.
-   * Null for anything else, which the byte loop below handles.
+   * doubled or escaped inside ("a,b",c,"d") — decoded once and cut with indexOf. Null
+   * for anything else, which the byte loop below handles.
    */
   private splitWholeQuoted(buf: Buffer, pos: number, end: number): CsvFields | null {
-    const { delim, quote, escape, enc } = this;
+    const text = buf.toString(this.enc, pos, end);
+    const n = text.length;
+    const { delimText: delim, quoteText: quote, escapeText: escape } = this;
     const fields: CsvFields = [];
-    let s = pos;
+    let s = 0;
     let nextQ = -1;
     for (;;) {
-      if (s === end) {
+      if (s === n) {
         fields.push(null);
         return fields;
       }
-      if (buf[s] === quote) {
-        const q = buf.indexOf(quote, s + 1);
-        if (q < 0 || q >= end) return null;
+      if (text[s] === quote) {
+        const q = text.indexOf(quote, s + 1);
+        if (q < 0) return null;
         if (escape !== quote) {
-          const e = buf.indexOf(escape, s + 1);
+          const e = text.indexOf(escape, s + 1);
           if (e >= 0 && e < q) return null;
         }
-        fields.push(buf.toString(enc, s + 1, q));
-        if (q + 1 === end) return fields;
-        if (buf[q + 1] !== delim) return null; // a doubled quote, or text after the closing quote
+        fields.push(text.slice(s + 1, q));
+        if (q + 1 === n) return fields;
+        if (text[q + 1] !== delim) return null; // a doubled quote, or text after the closing quote
         s = q + 2;
       } else {
-        let d = buf.indexOf(delim, s);
-        if (d < 0 || d > end) d = end;
-        if (nextQ < s) nextQ = buf.indexOf(quote, s);
+        let d = text.indexOf(delim, s);
+        if (d < 0) d = n;
+        if (nextQ < s) nextQ = text.indexOf(quote, s);
         if (nextQ >= 0 && nextQ < d) return null; // a quote inside an unquoted field
-        fields.push(d > s ? buf.toString(enc, s, d) : null);
-        if (d === end) return fields;
+        fields.push(d > s ? text.slice(s, d) : null);
+        if (d === n) return fields;
         s = d + 1;
       }
     }

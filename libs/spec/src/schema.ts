@@ -63,6 +63,20 @@ export const datasetSchema = z.strictObject({
       /** Time zone of timestamps written without one, for timestamptz columns: an IANA name (Europe/Prague) or an offset (+02:00). @defaultValue UTC */
       timezone: z.string().regex(/^([A-Za-z_]+(\/[A-Za-z0-9_+-]+)*|[+-]\d{2}:?\d{2})$/, 'an IANA zone such as Europe/Prague, or an offset such as +02:00').optional(),
     })
+    .superRefine((s, ctx) => {
+      // The reader matches these as single bytes of the file.
+      const latin1 = s.encoding === 'latin1' || s.encoding === 'iso-8859-1';
+      for (const key of ['delimiter', 'quote', 'escape'] as const) {
+        const c = s[key];
+        if (typeof c === 'string' && c.charCodeAt(0) > (latin1 ? 0xff : 0x7f)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: latin1 ? 'must be a single Latin-1 character' : 'must be an ASCII character in a UTF-8 file (set encoding: latin1 for a Latin-1 file)',
+          });
+        }
+      }
+    })
     .default({}),
   table: z
     .strictObject({

@@ -21,6 +21,12 @@ describe('parseDatasetSpec', () => {
     expect(() => parseDatasetSpec('columns:\n  - { name: a, path: x, const: 1 }\n')).toThrow(/exactly one of path, column, position, const or from/);
   });
 
+  it('refuses a delimiter, quote or escape that is not one byte of the file', () => {
+    expect(() => parseDatasetSpec('source: { delimiter: "§" }\n', 'd.yaml')).toThrow(/source\.delimiter: must be an ASCII character in a UTF-8 file/);
+    expect(() => parseDatasetSpec('source: { quote: "€", encoding: latin1 }\n', 'd.yaml')).toThrow(/source\.quote: must be a single Latin-1 character/);
+    expect(readerOverrides(parseDatasetSpec('source: { delimiter: "§", encoding: latin1 }\n')).dialect?.delimiter).toBe(0xa7);
+  });
+
   it('reports YAML syntax errors with a position', () => {
     expect(() => parseDatasetSpec('source: [\n', 'd.yaml')).toThrow(/d\.yaml:\d+:\d+/);
   });
