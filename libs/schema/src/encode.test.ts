@@ -1,7 +1,8 @@
 // Encoders: a value either becomes a COPY text token PostgreSQL will accept for the
 // column type, or undefined (a reject) — never a token that fails the whole COPY.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encoderFor, escapeCopyText } from './encode.js';
+import { encoderFor, escapeCopyText, isInt64Text, isNumericText } from './encode.js';
 import type { ColumnType } from './types.js';
 
 /** Expect each value to encode to the given token, or to be refused (undefined). */
@@ -43,6 +44,21 @@ describe('encoderFor', () => {
       ['', undefined],
       [true, undefined],
     ]);
+  });
+
+  it('numbers: the quick check for plain digits agrees with the full grammar', () => {
+    // The grammar as regexes (and BigInt for the int64 range): isInt64Text and
+    // isNumericText take a shortcut for plain digits that must give the same answers.
+    const int64 = (s: string) => /^[+-]?\d{1,19}$/.test(s) && BigInt(s) <= 9223372036854775807n && BigInt(s) >= -9223372036854775808n;
+    const numeric = (s: string) => /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,4})?$/.test(s);
+    const text = fc.string({ unit: fc.constantFrom('0', '1', '9', '9', '9', '.', '+', '-', 'e', ' ', '٣'), maxLength: 22 });
+    fc.assert(
+      fc.property(text, (s) => {
+        expect([s, isInt64Text(s)]).toEqual([s, int64(s)]);
+        expect([s, isNumericText(s)]).toEqual([s, numeric(s)]);
+      }),
+      { numRuns: 20000, seed: 11 },
+    );
   });
 
   it('numeric: accepts decimal and exponent forms and the special values', () => {

@@ -27,7 +27,27 @@ export function escapeCopyText(s: string): string | undefined {
   return s.replace(/[\\\n\r\t]/g, (c) => (c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t'));
 }
 
+/**
+ * The usual numbers, checked without a regex: 1 for an optionally signed run of digits,
+ * 2 for the same with one '.', 0 for anything else (the regexes decide those).
+ */
+function simpleNumber(s: string): 0 | 1 | 2 {
+  const n = s.length;
+  const c0 = s.charCodeAt(0);
+  let digits = 0;
+  let dot = false;
+  for (let i = c0 === 43 || c0 === 45 ? 1 : 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) digits++;
+    else if (c === 46 && !dot) dot = true;
+    else return 0;
+  }
+  return digits === 0 ? 0 : dot ? 2 : 1;
+}
+
 export function isInt64Text(s: string): boolean {
+  // Up to 18 digits always fit in 64 bits.
+  if (s.length <= 18 && simpleNumber(s) === 1) return true;
   if (!INT_RE.test(s)) return false;
   if (s.length < 18) return true;
   const v = BigInt(s);
@@ -35,7 +55,7 @@ export function isInt64Text(s: string): boolean {
 }
 
 export function isNumericText(s: string): boolean {
-  return NUM_RE.test(s);
+  return simpleNumber(s) !== 0 || NUM_RE.test(s);
 }
 
 const BOOL_TRUE = new Set(['t', 'true', 'y', 'yes', 'on', '1']);
@@ -74,7 +94,7 @@ const encoders: Record<ColumnType, Encoder> = {
     const s = scalarText(v);
     if (s === undefined || typeof v === 'boolean') return undefined;
     const t = s.trim();
-    return NUM_RE.test(t) ? t : /^(NaN|[+-]?Infinity)$/.test(t) ? t : undefined;
+    return isNumericText(t) || /^(NaN|[+-]?Infinity)$/.test(t) ? t : undefined;
   },
   'double precision'(v) {
     return encoders.numeric(v);
