@@ -49,7 +49,6 @@ export function isInt64Text(s: string): boolean {
   // Up to 18 digits always fit in 64 bits.
   if (s.length <= 18 && simpleNumber(s) === 1) return true;
   if (!INT_RE.test(s)) return false;
-  if (s.length < 18) return true;
   const v = BigInt(s);
   return v <= INT64_MAX && v >= INT64_MIN;
 }
