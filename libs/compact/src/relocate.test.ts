@@ -1,8 +1,8 @@
 // Rows that reached the DEFAULT partition because their month had no partition yet are
 // moved into partitions of their own at compaction; NULL times stay in DEFAULT.
 import { createPool, PartitionCache } from '@copyfleet/db';
-import { createTableSql, type TableSpec } from '@copyfleet/schema';
-import { testServices, uniqueName } from '@copyfleet/testing';
+import { createTableSql } from '@copyfleet/schema';
+import { fieldTable, testServices, uniqueName } from '@copyfleet/testing';
 import type pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { relocateDefaultRows } from './relocate.js';
@@ -15,16 +15,7 @@ afterAll(() => pool.end());
 
 it('moves DEFAULT rows into new partitions and keeps NULL times in DEFAULT', async () => {
   const table = uniqueName('reloc');
-  const spec: TableSpec = {
-    schema: 'public',
-    table,
-    columns: [
-      { name: 'id', type: 'bigint', source: { kind: 'field', index: 0 } },
-      { name: 'at', type: 'timestamptz', source: { kind: 'field', index: 1 } },
-    ],
-    partition: { column: 'at', interval: 'month' },
-    key: null,
-  };
+  const spec = fieldTable(table, [['id', 'bigint'], ['at', 'timestamptz']], { column: 'at', interval: 'month' });
   for (const stmt of createTableSql(spec)) await pool.query(stmt);
   await new PartitionCache().ensure(pool, spec, ['2024_01']);
   await pool.query(`INSERT INTO ${table} VALUES (1, '2024-01-10Z'), (2, '2024-03-31T23:30:00-01:00'), (3, '2024-05-01Z'), (4, NULL), (5, '2024-05-31Z')`);

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPool, insertChunks, insertRun, migrate, PartitionCache } from '@copyfleet/db';
 import { CSV_DIALECT } from '@copyfleet/parse';
-import { createTableSql, type TableSpec } from '@copyfleet/schema';
+import { createTableSql } from '@copyfleet/schema';
 import { LocalFileSource } from '@copyfleet/source';
-import { testServices, uniqueName } from '@copyfleet/testing';
+import { fieldTable, testServices, uniqueName } from '@copyfleet/testing';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadChunk, type ChunkRun } from './load-chunk.js';
@@ -31,17 +31,7 @@ async function setup(csv: string): Promise<{ run: ChunkRun; runId: string; table
   const table = uniqueName('t');
   const path = join(dir, `${table}.csv`);
   writeFileSync(path, csv);
-  const spec: TableSpec = {
-    schema: 'public',
-    table,
-    columns: [
-      { name: 'id', type: 'bigint', source: { kind: 'field', index: 0 } },
-      { name: 'day', type: 'date', source: { kind: 'field', index: 1 } },
-      { name: 'amount', type: 'double precision', source: { kind: 'field', index: 2 } },
-    ],
-    partition: { column: 'day', interval: 'month' },
-    key: null,
-  };
+  const spec = fieldTable(table, [['id', 'bigint'], ['day', 'date'], ['amount', 'double precision']], { column: 'day', interval: 'month' });
   for (const stmt of createTableSql(spec)) await pool.query(stmt);
   const load: LoadSpec = { format: 'csv', dialect: CSV_DIALECT, table: spec, firstDataLine: 1, maxRecordBytes: 1 << 20 };
   const source = new LocalFileSource(path);

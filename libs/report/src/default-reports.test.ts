@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPool, leafTables, PartitionCache } from '@copyfleet/db';
 import { createTableSql, qualified, type TableSpec } from '@copyfleet/schema';
-import { testServices, uniqueName } from '@copyfleet/testing';
+import { fieldTable, testServices, uniqueName } from '@copyfleet/testing';
 import type pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { defaultReports } from './default-reports.js';
@@ -38,17 +38,7 @@ async function report(spec: TableSpec, keys: string[], values: string): Promise<
 
 it('counts rows per monthly partition (DEFAULT included) and per day, with exact numeric min/max/avg', async () => {
   const table = uniqueName('rep_range');
-  const spec: TableSpec = {
-    schema: 'public',
-    table,
-    columns: [
-      { name: 'at', type: 'timestamp', source: { kind: 'field', index: 0 } },
-      { name: 'n', type: 'bigint', source: { kind: 'field', index: 1 } },
-      { name: 'amount', type: 'numeric', source: { kind: 'field', index: 2 } },
-    ],
-    partition: { column: 'at', interval: 'month' },
-    key: null,
-  };
+  const spec = fieldTable(table, [['at', 'timestamp'], ['n', 'bigint'], ['amount', 'numeric']], { column: 'at', interval: 'month' });
   const r = await report(
     spec,
     ['2024_01', '2024_02'],
@@ -73,16 +63,7 @@ it('counts rows per monthly partition (DEFAULT included) and per day, with exact
 
 it('gives rows per partition but no rows per day for a LIST partition on a text column', async () => {
   const table = uniqueName('rep_list');
-  const spec: TableSpec = {
-    schema: 'public',
-    table,
-    columns: [
-      { name: 'agent', type: 'text', source: { kind: 'field', index: 0 } },
-      { name: 'score', type: 'double precision', source: { kind: 'field', index: 1 } },
-    ],
-    partition: { by: 'list', column: 'agent' },
-    key: null,
-  };
+  const spec = fieldTable(table, [['agent', 'text'], ['score', 'double precision']], { by: 'list', column: 'agent' });
   const r = await report(spec, ['agent_1', 'agent_2'], `('agent_1', 0.5), ('agent_1', 1.5), ('agent_2', -2)`);
   expect(r.rows_per_day).toBeUndefined();
   expect(r.rows_per_partition!.reduce((n, p) => n + Number(p.rows), 0)).toBe(3);
