@@ -160,6 +160,18 @@ describe('JsonLineEncoder', () => {
     );
   });
 
+  it('matches a key that JSON must escape only through the string scanner', () => {
+    // The key a"b is spelled "a\"b" in JSON; its raw bytes between quotes are not a key.
+    const quoted: TableSpec = { ...spec, columns: [{ name: 'x', type: 'bigint', source: { kind: 'path', path: ['a"b'] } }], partition: null };
+    const fast = new JsonLineEncoder(quoted, 1);
+    const out = new Collect();
+    const good = Buffer.from('{"a\\"b": 7}');
+    expect(fast.encode(good, 0, good.length, out, 0, 1)).toBe(true);
+    expect(out.rows).toEqual(['7']);
+    const invalid = Buffer.from('{"a"b": 7}');
+    expect(fast.encode(invalid, 0, invalid.length, out, 0, 1)).toBe(false);
+  });
+
   it('copies integers past 2^53 exactly', () => {
     const out = new Collect();
     const line = Buffer.from('{"id": 9223372036854775807, "tags": [1.50, {"k": "v"}]}');
