@@ -6,7 +6,8 @@
  */
 import { spawn } from 'node:child_process';
 import { formatBytes, type Config } from '@copyfleet/config';
-import { createLogger, openContextPatiently, type LoadRequest, type StartedRun } from '@copyfleet/run';
+import type { LoadRequest } from '@copyfleet/design';
+import { createLogger, openContextPatiently, type StartedRun } from '@copyfleet/run';
 import { LocalRun } from './local-run.js';
 
 export async function loadCommand(config: Config, req: LoadRequest): Promise<number> {

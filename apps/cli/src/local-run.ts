@@ -5,8 +5,8 @@
  * PostgreSQL or Redis are reported on the progress line and waited out, not fatal.
  */
 import { configToEnv, formatBytes, type Config } from '@copyfleet/config';
-import type { RunRow } from '@copyfleet/db';
-import { appendedNote, describeError, superviseRun, type Context, type SuperviseOptions } from '@copyfleet/run';
+import { describeError, type RunRow } from '@copyfleet/db';
+import { appendedNote, superviseRun, type Context, type SuperviseOptions } from '@copyfleet/run';
 import { Fleet } from './fleet.js';
 import { ProgressLine } from './progress.js';
 

@@ -6,10 +6,10 @@
  * continue a run after the cause of its failure is fixed.
  */
 import { ConfigError, loadConfig, parseSize, type ConfigInput } from '@copyfleet/config';
-import {
-  createLogger, describeRun, exportRejects, formatRunStatus, inferSpec, LoadRequestError, openContext, openContextPatiently, serve, startOrResumeRun, superviseRun,
-  type LoadRequest, type RejectsFormat,
-} from '@copyfleet/run';
+import { inferSpec, LoadRequestError, type LoadRequest } from '@copyfleet/design';
+import { serve } from '@copyfleet/host';
+import { describeRun, exportRejects, formatRunStatus, type RejectsFormat } from '@copyfleet/inspect';
+import { createLogger, openContext, openContextPatiently, startOrResumeRun, superviseRun } from '@copyfleet/run';
 import { createWriteStream, openSync, type WriteStream } from 'node:fs';
 import { createPool } from '@copyfleet/db';
 import { Command, InvalidArgumentError, Option } from 'commander';

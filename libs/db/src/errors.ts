@@ -42,3 +42,10 @@ export function errorCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown }).code;
   return typeof code === 'string' ? code : undefined;
 }
+
+/** An error as it goes into logs and the ledger: its message and, when it has one, its SQLSTATE. */
+export function describeError(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = errorCode(err);
+  return code && !message.includes(code) ? `${message} [${code}]` : message;
+}

@@ -1,11 +1,10 @@
 /** The connections a copyfleet process holds, made from the validated config. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '@copyfleet/config';
-import { classifyDbError, createPool, migrate } from '@copyfleet/db';
+import { classifyDbError, createPool, describeError, migrate } from '@copyfleet/db';
 import { cappedBackoff, createRedis, Queues } from '@copyfleet/queue';
 import type pg from 'pg';
 import { createLogger, throttled, type Logger } from './log.js';
-import { describeError } from './retry-policy.js';
 
 export interface Context {
   config: Config;

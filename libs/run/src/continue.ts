@@ -14,7 +14,7 @@ import { findResumableRun, getRun, reviveChunk, runSettlement, transitionRun, ty
 import { openSource } from '@copyfleet/source';
 import type { Context } from './context.js';
 import { startOrResumeRun } from './start-run.js';
-import { LoadRequestError } from './table-spec.js';
+import { LoadRequestError } from '@copyfleet/design';
 
 async function continuableRun(ctx: Context, runId: string): Promise<RunRow> {
   const run = await getRun(ctx.pool, runId);

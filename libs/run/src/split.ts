@@ -6,7 +6,7 @@
 import type { Config } from '@copyfleet/config';
 import { openContextPatiently } from './context.js';
 import { createLogger } from './log.js';
-import type { LoadRequest } from './request.js';
+import type { LoadRequest } from '@copyfleet/design';
 import { startOrResumeRun } from './start-run.js';
 import { superviseRun } from './supervise.js';
 

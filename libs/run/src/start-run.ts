@@ -14,12 +14,10 @@ import type { LoadSpec } from '@copyfleet/loader';
 import { createBronzeSql, createTableSql, qualified, toIdentifier, type TableSpec } from '@copyfleet/schema';
 import { countLineFeeds } from '@copyfleet/plan';
 import { readDatasetSpec } from '@copyfleet/spec';
-import { designTable, planLoad } from './design.js';
 import { precreatePartitions } from './partitions.js';
 import { compressionOf, normalizeSourceUri, openSource, stageDecompressed } from '@copyfleet/source';
 import type { Context } from './context.js';
-import type { LoadRequest } from './request.js';
-import { LoadRequestError, reconcileWithExisting, targetName } from './table-spec.js';
+import { designTable, LoadRequestError, planLoad, reconcileWithExisting, targetName, type LoadRequest } from '@copyfleet/design';
 
 export interface StartedRun {
   runId: string;

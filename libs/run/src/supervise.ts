@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { getRun, runProgress, type RunProgress, type RunRow } from '@copyfleet/db';
 import { cappedBackoff } from '@copyfleet/queue';
 import type { Context } from './context.js';
-import { LoadRequestError } from './table-spec.js';
+import { LoadRequestError } from '@copyfleet/design';
 import { reconcileRun, settleRun } from './settle.js';
 
 export interface SuperviseOptions {

@@ -17,17 +17,13 @@
  */
 import { hostname } from 'node:os';
 import type { Config } from '@copyfleet/config';
-import { getRun, markChunkDead, recordChunkError, transitionRun, PartitionCache } from '@copyfleet/db';
+import { describeError, getRun, markChunkDead, recordChunkError, transitionRun, PartitionCache } from '@copyfleet/db';
 import { loadChunk, PermanentChunkError, type ChunkRun, type LoadSpec } from '@copyfleet/loader';
 import {
   createRedis, createWorker, QUEUE, UnrecoverableError, WaitingError, type ChunkJob, type Job, type RunJob, type Worker,
 } from '@copyfleet/queue';
-import { openContextPatiently, type Context } from './context.js';
-import { compactRun, reportRun } from './finalize.js';
-import { createLogger, throttled, type Logger } from './log.js';
-import { describeError, failureAction, waitForDatabase } from './retry-policy.js';
-import { settleRun } from './settle.js';
-import { chunkSourceOf } from './run-source.js';
+import { chunkSourceOf, compactRun, createLogger, openContextPatiently, reportRun, settleRun, throttled, type Context, type Logger } from '@copyfleet/run';
+import { failureAction, waitForDatabase } from './retry-policy.js';
 
 export type Role = 'worker' | 'compactor' | 'reporter';
 

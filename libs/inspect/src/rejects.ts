@@ -21,7 +21,7 @@ import type { LoadSpec } from '@copyfleet/loader';
 import { MAX_RAW_KEPT } from '@copyfleet/parse';
 import { normalizeSourceUri, openSource, type Source } from '@copyfleet/source';
 import type pg from 'pg';
-import { LoadRequestError } from './table-spec.js';
+import { LoadRequestError } from '@copyfleet/design';
 
 export type RejectsFormat = 'csv' | 'jsonl';
 

@@ -11,7 +11,7 @@
  *            fails now (UnrecoverableError) and its chunk is dead at once.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { classifyDbError, errorCode } from '@copyfleet/db';
+import { classifyDbError } from '@copyfleet/db';
 import { PermanentChunkError } from '@copyfleet/loader';
 import { cappedBackoff } from '@copyfleet/queue';
 import type pg from 'pg';
@@ -22,13 +22,6 @@ export function failureAction(err: unknown): FailureAction {
   const name = (err as { name?: unknown }).name;
   if (err instanceof PermanentChunkError || name === 'PermanentChunkError' || name === 'SourceError') return 'give-up';
   return classifyDbError(err) === 'unavailable' ? 'wait' : 'retry';
-}
-
-/** An error as it goes into logs and the ledger: its message and, when it has one, its SQLSTATE. */
-export function describeError(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  const code = errorCode(err);
-  return code && !message.includes(code) ? `${message} [${code}]` : message;
 }
 
 /** First wait for PostgreSQL, and the longest. */

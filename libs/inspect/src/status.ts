@@ -7,8 +7,15 @@
  */
 import { formatBytes } from '@copyfleet/config';
 import { getRun, runProgress, troubledChunks, type DeadChunk, type RunStatus } from '@copyfleet/db';
-import type { Context } from './context.js';
-import { LoadRequestError } from './table-spec.js';
+import { LoadRequestError } from '@copyfleet/design';
+import type { Queues } from '@copyfleet/queue';
+import type pg from 'pg';
+
+/** The two stores a run lives in (a copyfleet Context has both). */
+export interface Stores {
+  pool: pg.Pool;
+  queues: Queues;
+}
 
 export interface ChunkCounts {
   total: number;
@@ -58,7 +65,7 @@ export interface RunStatusReport {
 
 const REDIS_TIMEOUT_MS = 3000;
 
-export async function describeRun(ctx: Context, runId: string): Promise<RunStatusReport> {
+export async function describeRun(ctx: Stores, runId: string): Promise<RunStatusReport> {
   const run = await getRun(ctx.pool, runId);
   if (!run) throw new LoadRequestError(`run ${runId} does not exist`);
   const [p, dead, failing] = await Promise.all([

@@ -1,6 +1,7 @@
 import { PermanentChunkError } from '@copyfleet/loader';
 import { describe, expect, it } from 'vitest';
-import { describeError, failureAction } from './retry-policy.js';
+import { describeError } from '@copyfleet/db';
+import { failureAction } from './retry-policy.js';
 
 const pgError = (code: string, message: string) => Object.assign(new Error(message), { code });
 

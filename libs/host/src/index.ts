@@ -1,0 +1,2 @@
+export { serve, type Role } from './serve.js';
+export { failureAction, waitForDatabase, type FailureAction } from './retry-policy.js';
