@@ -1,5 +1,5 @@
 # copyfleet: thin entry points; the logic lives in libs/ and scripts/.
-#   make load FILE=data.csv [TABLE=t] [WORKERS=n] [CHUNK=64MiB] [KEY=a,b] [PARTITION=month] [DATASET=spec.yaml]
+#   make load FILE=data.csv|dir/|'glob*.csv'|s3://bucket/prefix/ [RELOAD=1] [TABLE=t] [WORKERS=n] [CHUNK=64MiB] [KEY=a,b] [PARTITION=month] [DATASET=spec.yaml]
 #   make test
 #   make chaos                      (the fault matrix; RELIABILITY.md says what it proves)
 #   make bench [BENCH_BYTES=1GiB]   (BENCHMARKS.md says what it measures)
@@ -18,7 +18,7 @@ build: ## compile the TypeScript workspaces
 
 load: setup ## load FILE into PostgreSQL (TABLE, WORKERS, CHUNK, KEY, PARTITION, DATASET optional)
 	@test -n "$(FILE)" || { echo "usage: make load FILE=path/to/file.csv [TABLE=name] [WORKERS=n] [CHUNK=64MiB] [KEY=col,...] [PARTITION=day|week|month|year|none] [DATASET=spec.yaml]" >&2; exit 2; }
-	@$(CLI) load "$(FILE)" $(if $(TABLE),--table "$(TABLE)") $(if $(KEY),--key "$(KEY)") $(if $(PARTITION),--partition "$(PARTITION)") $(if $(DATASET),--dataset "$(DATASET)")
+	@$(CLI) load "$(FILE)" $(if $(RELOAD),--reload) $(if $(TABLE),--table "$(TABLE)") $(if $(KEY),--key "$(KEY)") $(if $(PARTITION),--partition "$(PARTITION)") $(if $(DATASET),--dataset "$(DATASET)")
 
 test: setup ## run the test suite against the real PostgreSQL and Redis
 	@node_modules/.bin/vitest run

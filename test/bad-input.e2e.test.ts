@@ -497,11 +497,15 @@ describe.concurrent('file errors: `copyfleet load` exits 1 with a message and no
 
   it('a file that does not exist', async () => {
     const missing = join(t.dir, 'no-such-file.csv');
-    expectFileError(await load(missing, name('missing')), new RegExp(`${missing}: no such file\\. Check the path`));
+    expectFileError(await load(missing, name('missing')), new RegExp(`${missing}: no such file or directory\\. Check the path`));
   });
 
-  it('a directory', async () => {
-    expectFileError(await load(FIXTURES, name('dir')), new RegExp(`${FIXTURES} is a directory: give one file`));
+  it('a directory with no files to load (a directory of files is an input: test/many-files.e2e.test.ts)', async () => {
+    const empty = join(t.dir, 'only-hidden');
+    mkdirSync(join(empty, '_temporary'), { recursive: true });
+    writeFileSync(join(empty, '.DS_Store'), 'x');
+    writeFileSync(join(empty, '_temporary', 'part-0.csv'), 'a\n1\n');
+    expectFileError(await load(empty, name('dir')), new RegExp(`${empty}: the directory holds no files to load`));
   });
 
   it('a file without read permission (as the unprivileged user `nobody`: root reads any file)', async () => {

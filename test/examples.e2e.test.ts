@@ -13,8 +13,8 @@ afterAll(() => t.close());
 const real = (p: string): string => join(REPO_ROOT, '..', 'shared', 'data', 'real', p);
 const spec = (name: string): string => join(REPO_ROOT, 'examples', name, 'dataset.yaml');
 
-async function load(file: string, example: string, table: string): Promise<string> {
-  const res = await runCli(['load', real(file), '--dataset', spec(example), '--table', table, '--workers', '2', '--chunk', '256KiB'], t.env);
+async function load(file: string, example: string, table: string, extra: string[] = []): Promise<string> {
+  const res = await runCli(['load', real(file), '--dataset', spec(example), '--table', table, '--workers', '2', '--chunk', '256KiB', ...extra], t.env);
   expect(res.code, `${res.stdout}\n${res.stderr}`).toBe(0);
   return runIdOf(res.stdout);
 }
@@ -38,7 +38,7 @@ describe('examples', () => {
     const [np] = report(runId, 'negative_then_positive');
     expect(Number(np!.replies_to_negative)).toBeGreaterThan(0);
     // Silver: loading the same file again leaves one row per (conversation, turn).
-    const again = await load('topical-chat/valid_freq.json', 'topical-chat', table);
+    const again = await load('topical-chat/valid_freq.json', 'topical-chat', table, ['--reload']);
     expect((await one(t.pool, `SELECT count(*)::int AS n FROM ${table}`)).n).toBe(11_681);
     expect((await one(t.pool, 'SELECT rows_replaced::int AS r FROM copyfleet.runs WHERE run_id = $1', [again])).r).toBe(11_681);
   });

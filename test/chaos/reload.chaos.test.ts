@@ -28,7 +28,7 @@ it('the same file again with --key: a new run, and the table unchanged', async (
   const table = uniqueName('reload_key');
   const first = await load(file, table, ['--key', 'id']);
   const before = await checksum(table);
-  const second = await load(file, table, ['--key', 'id']);
+  const second = await load(file, table, ['--key', 'id', '--reload']);
   expect(second.runId).not.toBe(first.runId);
   expect(second.stdout).toMatch(new RegExp(`run ${second.runId} done: ${totals.rows} rows loaded, 0 rejected, ${totals.rows} replaced by key`));
   expect(second.stdout).not.toMatch(/appended/);
@@ -43,7 +43,7 @@ it('the same file again without a key: appended, and the summary says so', async
   const table = uniqueName('reload_append');
   const first = await load(file, table);
   expect(first.stdout).not.toMatch(/appended/);
-  const second = await load(file, table);
+  const second = await load(file, table, ['--reload']);
   expect(second.stdout).toMatch(new RegExp(`appended: the table had ${totals.rows} rows before`));
   const run = await one(t.pool, 'SELECT rows_before::int, message FROM copyfleet.runs WHERE run_id = $1', [second.runId]);
   expect(run.rows_before).toBe(totals.rows);

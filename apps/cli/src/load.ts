@@ -7,7 +7,8 @@
 import { spawn } from 'node:child_process';
 import { formatBytes, type Config } from '@copyfleet/config';
 import type { LoadRequest } from '@copyfleet/design';
-import { createLogger, openContextPatiently, type StartedRun } from '@copyfleet/run';
+import { fileCounts, type RunRow } from '@copyfleet/db';
+import { createLogger, filesNote, openContextPatiently, type Context, type StartedRun } from '@copyfleet/run';
 import { LocalRun } from './local-run.js';
 
 export async function loadCommand(config: Config, req: LoadRequest): Promise<number> {
@@ -21,13 +22,17 @@ export async function loadCommand(config: Config, req: LoadRequest): Promise<num
   const ctx = await openContextPatiently(config, 'cli', createLogger('cli'));
   if (!ctx) return 1;
   try {
+    const fileCount = started.files > 1 ? `${started.files} files, ` : '';
     const headline =
-      `copyfleet: run ${started.runId} ${started.resumed ? 'resumed' : 'started'}: ${req.file} → ${started.table}, ` +
-      `${formatBytes(started.bytes)} in ${started.chunks} chunk(s), ${config.workers} worker(s)`;
+      `copyfleet: run ${started.runId} ${started.resumed ? 'resumed' : 'started'}: ${req.inputs.join(' ')} → ${started.table}, ` +
+      `${fileCount}${formatBytes(started.bytes)} in ${started.chunks} chunk(s), ${config.workers} worker(s)` +
+      (started.note ? ` (${started.note})` : '');
     const run = await local.watch(ctx, started.runId, headline);
     if (run === null) return 130;
-    process.stdout.write(`${local.summary(run)}\n`);
-    return run.status === 'done' ? 0 : 1;
+    const files = await fileCounts(ctx.pool, run.run_id);
+    const note = files.total > 1 || files.failed + files.skipped > 0 ? await filesNote(ctx, run.run_id) : null;
+    process.stdout.write(`${local.summary(run, note)}\n`);
+    return await exitCode(ctx, run);
   } finally {
     await local.stop();
     await ctx.close();
@@ -36,7 +41,8 @@ export async function loadCommand(config: Config, req: LoadRequest): Promise<num
 
 /** Run `copyfleet split` as its own process; its last stdout line is the started run. */
 async function runSplitter(env: NodeJS.ProcessEnv, req: LoadRequest): Promise<StartedRun | null> {
-  const args = [process.argv[1]!, 'split', req.file];
+  const args = [process.argv[1]!, 'split', ...req.inputs];
+  if (req.reload) args.push('--reload');
   if (req.table) args.push('--table', req.table);
   if (req.key?.length) args.push('--key', req.key.join(','));
   if (req.partition) args.push('--partition', req.partition);
@@ -52,4 +58,14 @@ async function runSplitter(env: NodeJS.ProcessEnv, req: LoadRequest): Promise<St
   }
   const last = out.trim().split('\n').at(-1) ?? '';
   return JSON.parse(last) as StartedRun;
+}
+
+/**
+ * 0: the run is done and every file loaded; 1: the run failed; 2: the run is done but some
+ * files failed or were skipped (named in the summary and in reports/<run>/files.csv).
+ */
+async function exitCode(ctx: Context, run: RunRow): Promise<number> {
+  if (run.status !== 'done') return 1;
+  const files = await fileCounts(ctx.pool, run.run_id);
+  return files.failed + files.skipped > 0 ? 2 : 0;
 }

@@ -72,13 +72,16 @@ export class LocalRun {
   }
 
   /** "copyfleet: run 8 done: 150000 rows loaded, …" or "copyfleet: run 8 FAILED after …: why". */
-  summary(run: RunRow): string {
+  summary(run: RunRow, filesNote: string | null = null): string {
     const secs = (Date.now() - this.t0) / 1000;
     if (run.status !== 'done') return `copyfleet: run ${run.run_id} ${run.status === 'failed' ? 'FAILED' : run.status} after ${secs.toFixed(1)} s: ${run.message ?? 'no message'}`;
     const mbps = Number(run.bytes_total) / 1e6 / secs;
     const appended = appendedNote(run);
     return (
-      `copyfleet: run ${run.run_id} done: ${run.rows_loaded} rows loaded, ${run.rows_rejected} rejected` +
+      `copyfleet: run ${run.run_id} done: ` +
+      (filesNote ? `${filesNote}; ` : '') +
+      (run.chunks_total === 0 && run.message ? `${run.message}; ` : '') +
+      `${run.rows_loaded} rows loaded, ${run.rows_rejected} rejected` +
       (Number(run.rows_replaced) > 0 ? `, ${run.rows_replaced} replaced by key` : '') +
       (appended ? `, ${appended}` : '') +
       `, ${formatBytes(Number(run.bytes_total))} in ${secs.toFixed(1)} s (${mbps.toFixed(1)} MB/s)` +

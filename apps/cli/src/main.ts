@@ -21,9 +21,10 @@ const program = new Command('copyfleet').description('Load very large CSV and JS
 const intervalOption = new Option('--partition <interval>', 'range partitions on the first date/timestamp column').choices(['day', 'week', 'month', 'year', 'none']);
 const keyList = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
 
-function requestFrom(file: string, o: { table?: string; key?: string[]; partition?: LoadRequest['partition']; dataset?: string }): LoadRequest {
+function requestFrom(inputs: string[], o: { table?: string; key?: string[]; partition?: LoadRequest['partition']; dataset?: string; reload?: boolean }): LoadRequest {
   return {
-    file,
+    inputs,
+    ...(o.reload ? { reload: true } : {}),
     ...(o.table ? { table: o.table } : {}),
     ...(o.key ? { key: o.key } : {}),
     ...(o.partition ? { partition: o.partition } : {}),
@@ -33,37 +34,42 @@ function requestFrom(file: string, o: { table?: string; key?: string[]; partitio
 
 const datasetOption = (): Option => new Option('--dataset <spec.yaml>', 'dataset spec: format options, columns, partitioning, dedupe, bronze, reports');
 
+const inputsHelp = 'files, directories, quoted globs (\'landing/*.csv\'), s3:// objects or prefixes';
+const reloadOption = (): Option => new Option('--reload', 'load files an earlier run already loaded into the table again (default: only new and changed files)');
+
 program
   .command('load')
-  .argument('<file>', 'CSV, TSV or JSONL file')
+  .argument('<inputs...>', inputsHelp)
   .option('--table <name>', 'target table (name or schema.name); default: the file name')
   .option('--workers <n>', 'worker processes', (v) => positive(v))
   .option('--chunk <size>', 'chunk size, e.g. 64MiB', (v) => String(parseSizeArg(v)))
   .option('--key <cols>', 'dedupe key columns, comma-separated: newest record per key wins', keyList)
   .addOption(intervalOption)
   .addOption(datasetOption())
-  .action(async (file: string, o) => {
+  .addOption(reloadOption())
+  .action(async (inputs: string[], o) => {
     const explicit: ConfigInput = {};
     if (o.workers) explicit.workers = o.workers;
     if (o.chunk) explicit.chunkBytes = o.chunk;
-    process.exitCode = await loadCommand(loadConfig(explicit), requestFrom(file, o));
+    process.exitCode = await loadCommand(loadConfig(explicit), requestFrom(inputs, o));
   });
 
 program
   .command('split')
-  .description('plan FILE into chunks and queue them (or resume its unfinished run); prints the run as JSON')
-  .argument('<file>')
+  .description('plan the inputs into chunks and queue them (or resume their unfinished run); prints the run as JSON')
+  .argument('<inputs...>', inputsHelp)
   .option('--table <name>')
   .option('--key <cols>', 'dedupe key columns', keyList)
   .addOption(intervalOption)
   .addOption(datasetOption())
+  .addOption(reloadOption())
   .option('--wait', 'watch the run until it is done or failed')
-  .action(async (file: string, o) => {
+  .action(async (inputs: string[], o) => {
     const log = createLogger('splitter');
     const ctx = await openContextPatiently(loadConfig(), 'splitter', log);
     if (!ctx) return;
     try {
-      const started = await startOrResumeRun(ctx, requestFrom(file, o));
+      const started = await startOrResumeRun(ctx, requestFrom(inputs, o));
       process.stdout.write(`${JSON.stringify(started)}\n`);
       if (o.wait) {
         const run = await superviseRun(ctx, started.runId);
@@ -77,12 +83,12 @@ program
 
 program
   .command('infer')
-  .description('print the dataset spec a load of FILE would use (YAML), to edit and pass back with --dataset')
-  .argument('<file>')
+  .description('print the dataset spec a load of the inputs would use (YAML; designed from the first file), to edit and pass back with --dataset')
+  .argument('<inputs...>', inputsHelp)
   .option('--table <name>')
   .addOption(datasetOption())
-  .action(async (file: string, o) => {
-    process.stdout.write(await inferSpec(loadConfig({ databaseUrl: 'unused', redisUrl: 'unused' }), requestFrom(file, o)));
+  .action(async (inputs: string[], o) => {
+    process.stdout.write(await inferSpec(loadConfig({ databaseUrl: 'unused', redisUrl: 'unused' }), requestFrom(inputs, o)));
   });
 
 for (const role of ['worker', 'compactor', 'reporter'] as const) {
@@ -137,14 +143,15 @@ program
   .addOption(new Option('--format <format>', 'csv for CSV/TSV runs, jsonl for JSON runs (default: the run\'s)').choices(['csv', 'jsonl']))
   .option('--out <file>', 'write to FILE instead of stdout')
   .option('--with-reasons', 'also write FILE.reasons.csv: record, line_no, byte_offset, reason (needs --out)')
-  .action(async (runId: string, o: { format?: RejectsFormat; out?: string; withReasons?: boolean }) => {
+  .option('--file <n>', 'the file of a multi-file run (copyfleet status lists them)', (v) => nonNegative(v))
+  .action(async (runId: string, o: { format?: RejectsFormat; out?: string; withReasons?: boolean; file?: number }) => {
     if (o.withReasons && !o.out) throw new LoadRequestError('--with-reasons writes FILE.reasons.csv beside --out FILE: give --out');
     const config = loadConfig();
     const out = o.out ? openOut(o.out) : process.stdout;
     const reasons = o.out && o.withReasons ? openOut(`${o.out}.reasons.csv`) : undefined;
     const pool = createPool(config.databaseUrl, { max: 1, applicationName: `copyfleet-cli-${process.pid}` });
     try {
-      const r = await exportRejects(pool, runId, { ...(o.format ? { format: o.format } : {}), out, ...(reasons ? { reasons } : {}) });
+      const r = await exportRejects(pool, runId, { ...(o.format ? { format: o.format } : {}), ...(o.file !== undefined ? { file: o.file } : {}), out, ...(reasons ? { reasons } : {}) });
       const where = r.fromTable === 0 ? 'read from the source file' : `${r.fromSource} read from the source file, ${r.fromTable} from copyfleet.rejects${r.sourceNote ? ` (${r.sourceNote})` : ''}`;
       process.stderr.write(`copyfleet: ${r.records} rejected record(s) of run ${runId} as ${r.format}${o.out ? ` in ${o.out}` : ''}: ${where}\n`);
       if (r.truncated > 0) process.stderr.write(`copyfleet: ${r.truncated} record(s) are cut at 64 KiB (copyfleet.rejects keeps no more): fix those from the original file\n`);

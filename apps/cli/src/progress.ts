@@ -24,6 +24,7 @@ export class ProgressLine {
     const eta = frac > 0 && frac < 1 ? `${Math.round((secs / frac) * (1 - frac))}s` : '-';
     const text =
       `[${bar}] ${(frac * 100).toFixed(0).padStart(3)}% ${formatBytes(p.bytesDone)}/${formatBytes(p.bytesTotal)} ` +
+      (p.filesTotal > 1 ? `files ${p.filesDone}/${p.filesTotal}${p.filesFailed ? ` (${p.filesFailed} failed)` : ''} ` : '') +
       `chunks ${p.chunksDone}/${p.chunksTotal} rows ${p.rowsLoaded} (${Math.round(rate)}/s) rejects ${p.rowsRejected} ` +
       `ETA ${eta} ${run.status}`;
     if (this.tty) {

@@ -5,6 +5,7 @@ export { PartitionCache, leafTables, type LeafTable } from './partitions.js';
 export type { Queryable } from './sql/queryable.js';
 export * from './sql/runs.js';
 export * from './sql/chunks.js';
+export * from './sql/files.js';
 export * from './sql/rejects.js';
 export * from './sql/dead-letters.js';
 export { classifyDbError, describeError, errorCode, type DbFailure } from './errors.js';

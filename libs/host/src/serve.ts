@@ -17,12 +17,12 @@
  */
 import { hostname } from 'node:os';
 import type { Config } from '@copyfleet/config';
-import { describeError, getRun, markChunkDead, recordChunkError, transitionRun, PartitionCache } from '@copyfleet/db';
-import { loadChunk, PermanentChunkError, type ChunkRun, type LoadSpec } from '@copyfleet/loader';
+import { describeError, markChunkDead, recordChunkError, settleFile, transitionRun, PartitionCache } from '@copyfleet/db';
+import { loadChunk, PermanentChunkError, type ChunkRun } from '@copyfleet/loader';
 import {
   createRedis, createWorker, QUEUE, UnrecoverableError, WaitingError, type ChunkJob, type Job, type RunJob, type Worker,
 } from '@copyfleet/queue';
-import { chunkSourceOf, compactRun, createLogger, openContextPatiently, reportRun, settleRun, throttled, type Context, type Logger } from '@copyfleet/run';
+import { chunkSourceOf, compactRun, createLogger, openContextPatiently, reportRun, runFile, settleRun, throttled, type Context, type Logger } from '@copyfleet/run';
 import { failureAction, waitForDatabase } from './retry-policy.js';
 
 export type Role = 'worker' | 'compactor' | 'reporter';
@@ -144,15 +144,19 @@ async function patiently<T>(ctx: Context, log: Logger, holder: Holder, job: Job,
 
 function chunkProcessor(ctx: Context, log: Logger, holder: Holder) {
   const partitions = new PartitionCache();
-  const runs = new Map<string, ChunkRun>();
-  const runFor = async (runId: string): Promise<ChunkRun> => {
-    let run = runs.get(runId);
+  // What each file loads with, read once per file (a run of 1,000 files: 1,000 entries at most).
+  const files = new Map<string, ChunkRun>();
+  const fileFor = async (runId: string, fileNo: number): Promise<ChunkRun> => {
+    const id = `${runId}/${fileNo}`;
+    let run = files.get(id);
     if (!run) {
-      const row = await getRun(ctx.pool, runId);
-      if (!row) throw new PermanentChunkError(`run ${runId} does not exist`);
-      const { source, version } = await chunkSourceOf(row);
-      run = { spec: row.spec as LoadSpec, source, sourceVersion: version };
-      runs.set(runId, run);
+      const { file, spec } = await runFile(ctx.pool, runId, fileNo).catch((err: Error) => {
+        throw new PermanentChunkError(err.message);
+      });
+      const { source, version } = await chunkSourceOf(file);
+      run = { spec, source, sourceVersion: version };
+      if (files.size >= 10_000) files.clear();
+      files.set(id, run);
     }
     return run;
   };
@@ -160,7 +164,8 @@ function chunkProcessor(ctx: Context, log: Logger, holder: Holder) {
   return async (job: Job<ChunkJob>, token?: string) => {
     const task = job.data;
     const work = async () => {
-      const run = await runFor(task.runId);
+      const fileNo = task.fileNo ?? 0;
+      const run = await fileFor(task.runId, fileNo);
       const { version } = await run.source.stat();
       if (version !== run.sourceVersion) {
         throw new PermanentChunkError(
@@ -171,6 +176,7 @@ function chunkProcessor(ctx: Context, log: Logger, holder: Holder) {
       const result = await loadChunk({ pool: ctx.pool, partitions }, run, task);
       if (result.loaded) log.debug('chunk loaded', { run: task.runId, chunk: task.chunkNo, rows: result.rowsLoaded, rejected: result.rowsRejected });
       // Also after a skip: the attempt that committed may have died before settling.
+      await settleFile(ctx.pool, task.runId, fileNo);
       await settleRun(ctx, task.runId);
       return result;
     };

@@ -16,8 +16,8 @@
  * PostgreSQL refused keeps its COPY text; the result says how many came from where.
  */
 import type { Writable } from 'node:stream';
-import { getRun, inTransaction, withClient } from '@copyfleet/db';
-import type { LoadSpec } from '@copyfleet/loader';
+import { filesWithRejects, getRun, inTransaction, withClient } from '@copyfleet/db';
+import { fileLoadSpec, type FileSpec, type LoadSpec, type RunSpec } from '@copyfleet/loader';
 import { MAX_RAW_KEPT } from '@copyfleet/parse';
 import { normalizeSourceUri, openSource, type Source } from '@copyfleet/source';
 import type pg from 'pg';
@@ -31,6 +31,8 @@ export interface RejectsExportOptions {
   out: Writable;
   /** Side file: one CSV row per exported record (its position, line, byte offset, reason). */
   reasons?: Writable;
+  /** The file of a multi-file run whose rejects to export (file_no); needed when several files have rejects. */
+  file?: number;
   /** Rows fetched from the cursor at a time. */
   batch?: number;
 }
@@ -63,14 +65,26 @@ export async function exportRejects(pool: pg.Pool, runId: string, opts: RejectsE
   if (!/^\d+$/.test(runId)) throw new LoadRequestError(`${runId} is not a run id (a number, as \`copyfleet load\` prints it)`);
   const run = await getRun(pool, runId);
   if (!run) throw new LoadRequestError(`run ${runId} does not exist`);
-  const spec = run.spec as Partial<LoadSpec>;
+  // Records go back out in their file's own form: one file at a time.
+  const withRejects = await filesWithRejects(pool, runId);
+  let fileNo = opts.file;
+  if (fileNo === undefined) {
+    if (withRejects.length > 1) {
+      const list = withRejects.slice(0, 10).map((f) => `${f.file_no}: ${f.uri} (${f.rejects})`).join(', ');
+      throw new LoadRequestError(`run ${runId} has rejects in ${withRejects.length} files: export one at a time with --file N (${list}${withRejects.length > 10 ? ', …' : ''})`);
+    }
+    fileNo = withRejects[0]?.file_no ?? 0;
+  }
+  const file = (await filesWithRejects(pool, runId, fileNo, true))[0];
+  if (!file) throw new LoadRequestError(`run ${runId} has no file ${fileNo}`);
+  const spec: Partial<LoadSpec> = file.spec ? fileLoadSpec(run.spec as RunSpec, file.spec as FileSpec) : {};
   const delimited = spec.format === 'csv';
   const format: RejectsFormat = delimited ? 'csv' : 'jsonl';
   if (opts.format && opts.format !== format) {
     throw new LoadRequestError(`run ${runId} loaded ${delimited ? 'delimited text' : 'JSON'}: its rejects export as --format ${format}`);
   }
   const encoding: BufferEncoding = spec.dialect?.encoding === 'latin1' ? 'latin1' : 'utf8';
-  const { source, note } = await sameSource(run.source, run.source_version, spec);
+  const { source, note } = await sameSource(file.uri, file.version, spec);
   const result: RejectsExportResult = { format, records: 0, fromSource: 0, fromTable: 0, truncated: 0, sourceNote: note };
 
   if (delimited && spec.header && spec.dialect) await write(opts.out, Buffer.from(`${csvLine(spec.header, spec.dialect)}\n`, encoding));
@@ -84,7 +98,7 @@ export async function exportRejects(pool: pg.Pool, runId: string, opts: RejectsE
         await client.query(
           `DECLARE cf_rejects NO SCROLL CURSOR FOR
              SELECT byte_offset, line_no, reason, raw, raw_bytes FROM copyfleet.rejects
-              WHERE run_id = ${runId} ORDER BY chunk_no, byte_offset, chunk_line`,
+              WHERE run_id = ${Number(runId)} AND file_no = ${Number(fileNo)} ORDER BY chunk_no, byte_offset, chunk_line`,
         );
         let last = -1;
         for (;;) {

@@ -6,7 +6,7 @@
  * reached the report says so and gives the ledger's part.
  */
 import { formatBytes } from '@copyfleet/config';
-import { getRun, runProgress, troubledChunks, type DeadChunk, type RunStatus } from '@copyfleet/db';
+import { fileCounts, filesOf, getRun, pendingChunkNos, runProgress, troubledChunks, type DeadChunk, type FileCounts, type RunStatus } from '@copyfleet/db';
 import { LoadRequestError } from '@copyfleet/design';
 import type { Queues } from '@copyfleet/queue';
 import type pg from 'pg';
@@ -51,6 +51,8 @@ export interface RunStatusReport {
   finishedAt: string | null;
   elapsedSeconds: number;
   chunks: ChunkCounts;
+  /** The run's files by status, and those that failed or were skipped, with why. */
+  files: FileCounts & { problems: { file: number; uri: string; status: string; message: string | null }[] };
   rows: { loaded: number; rejected: number; replaced: number; before: number | null };
   bytes: { total: number; done: number };
   throughput: { rowsPerSecond: number; bytesPerSecond: number };
@@ -68,23 +70,23 @@ const REDIS_TIMEOUT_MS = 3000;
 export async function describeRun(ctx: Stores, runId: string): Promise<RunStatusReport> {
   const run = await getRun(ctx.pool, runId);
   if (!run) throw new LoadRequestError(`run ${runId} does not exist`);
-  const [p, dead, failing] = await Promise.all([
+  const [p, dead, failing, counts, failed, skipped] = await Promise.all([
     runProgress(ctx.pool, runId),
     troubledChunks(ctx.pool, runId, 'dead', 20),
     troubledChunks(ctx.pool, runId, 'failing', 20),
+    fileCounts(ctx.pool, runId),
+    filesOf(ctx.pool, runId, 'failed'),
+    filesOf(ctx.pool, runId, 'skipped'),
   ]);
+  const problems = [...failed, ...skipped].slice(0, 20).map((f) => ({ file: f.file_no, uri: f.uri, status: f.status, message: f.message }));
   const pending = p.chunksTotal - p.chunksDone - p.chunksDead;
   const chunks: ChunkCounts = { total: p.chunksTotal, done: p.chunksDone, dead: p.chunksDead, pending, running: null, retrying: null, waiting: null, unqueued: null };
   let running: RunStatusReport['running'] = [];
   let queue: RunStatusReport['queue'] = { reachable: true };
   try {
     const [states, active] = await withTimeout(Promise.all([ctx.queues.chunkJobStates(runId), ctx.queues.activeChunkJobs(runId)]));
-    const unloaded = await ctx.pool.query<{ chunk_no: number }>(
-      'SELECT chunk_no FROM copyfleet.chunks WHERE run_id = $1 AND loaded_at IS NULL AND dead_at IS NULL',
-      [runId],
-    );
     const count = { running: 0, retrying: 0, waiting: 0, unqueued: 0 };
-    for (const { chunk_no } of unloaded.rows) {
+    for (const chunk_no of await pendingChunkNos(ctx.pool, runId)) {
       const state = states.get(chunk_no);
       if (state === 'active') count.running++;
       else if (state === 'delayed' || state === 'failed') count.retrying++;
@@ -113,6 +115,7 @@ export async function describeRun(ctx: Stores, runId: string): Promise<RunStatus
     finishedAt: run.finished_at?.toISOString() ?? null,
     elapsedSeconds,
     chunks,
+    files: { ...counts, problems },
     rows: { loaded: p.rowsLoaded, rejected: p.rowsRejected, replaced: Number(run.rows_replaced), before: run.rows_before === null ? null : Number(run.rows_before) },
     bytes: { total: p.bytesTotal, done: p.bytesDone },
     throughput: { rowsPerSecond: p.rowsLoaded / loadingSeconds, bytesPerSecond },
@@ -147,6 +150,12 @@ export function formatRunStatus(r: RunStatusReport): string {
     `run ${r.runId}: ${r.status} (${r.elapsedSeconds.toFixed(1)} s)`,
     `  input     ${r.source} → ${r.table}`,
     `  chunks    ${c.total} total: ${c.done} done, ${queued}, ${c.dead} dead`,
+    ...(r.files.total > 1 || r.files.failed + r.files.skipped > 0
+      ? [
+          `  files     ${r.files.total} total: ${r.files.done} done, ${r.files.loading + r.files.listed} loading, ${r.files.failed} failed` +
+            (r.files.skipped ? `, ${r.files.skipped} skipped` : ''),
+        ]
+      : []),
     `  rows      ${r.rows.loaded} loaded, ${r.rows.rejected} rejected` +
       (r.rows.replaced ? `, ${r.rows.replaced} replaced by key` : '') +
       (r.rows.before ? `; the table had ${r.rows.before} before` : ''),
@@ -157,6 +166,7 @@ export function formatRunStatus(r: RunStatusReport): string {
   for (const a of r.running) lines.push(`  running   chunk ${a.chunk} on ${a.worker ?? 'a worker'} (attempt ${a.attempt})`);
   for (const f of r.failing) lines.push(`  failing   chunk ${f.chunk} after ${f.attempts} attempt(s): ${f.error}`);
   for (const d of r.dead) lines.push(`  dead      chunk ${d.chunk} (bytes ${d.bytes[0]}-${d.bytes[1]}) after ${d.attempts} attempt(s): ${d.error}`);
+  for (const f of r.files.problems) lines.push(`  ${f.status.padEnd(9)} file ${f.file} ${f.uri}: ${f.message ?? ''}`);
   if (r.message) lines.push(`  message   ${r.message}`);
   return `${lines.join('\n')}\n`;
 }

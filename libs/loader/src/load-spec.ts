@@ -1,27 +1,51 @@
 /**
- * What a worker needs to load any chunk of a run: stored as copyfleet.runs.spec by
- * the splitter, read once per run by each worker.
+ * What a worker needs to load any chunk: the run's part (copyfleet.runs.spec, shared by
+ * every file of the run) and the file's part (copyfleet.files.spec: how to read that one
+ * file), read once per file by each worker and merged by `fileLoadSpec`.
  */
 import type { CsvDialect, FormatName, JsonContainer } from '@copyfleet/parse';
-import type { TableSpec } from '@copyfleet/schema';
+import type { Column, TableSpec } from '@copyfleet/schema';
 
-export interface LoadSpec {
-  format: FormatName;
-  dialect: CsvDialect;
+export interface ReportSpec {
+  name: string;
+  sql: string;
+  formats?: ('csv' | 'json' | 'arrow')[];
+}
+
+/** Shared by every file of a run: the table and what happens after the load. */
+export interface RunSpec {
   table: TableSpec;
-  /** Line number (1-based) on which the first chunk starts: 1 plus the header's lines. */
-  firstDataLine: number;
   maxRecordBytes: number;
-  /** JSON documents: where the records are (members of an object, or array items). */
-  json?: JsonContainer;
-  /** CSV header names (for the bronze copy of CSV records). */
+  /** The header of the file the table was designed from (CSV): other files' columns are matched to it by name. */
   header?: string[] | null;
   /** Append-only raw copy of every record: `schema.table` of the bronze table. */
   bronze?: { schema: string; table: string } | null;
   /** Time zone for timestamps without one (timestamptz columns); the session's TimeZone while loading. */
   timezone?: string | null;
+  /** The dataset spec's reports; the default reports when absent. */
+  reports?: ReportSpec[];
+  /** Files already loaded into the table were loaded again (--reload): the run says what it appended. */
+  reload?: boolean;
+}
+
+/** How to read one file of a run. */
+export interface FileSpec {
+  format: FormatName;
+  dialect: CsvDialect;
+  /** Line number (1-based) on which the file's first chunk starts: 1 plus the header's lines. */
+  firstDataLine: number;
+  /** JSON documents: where the records are (members of an object, or array items). */
+  json?: JsonContainer;
+  /** CSV header names of this file (for the bronze copy of CSV records, and the rejects export). */
+  header?: string[] | null;
   /** A compressed input's decompressed copy, which the chunks' byte ranges refer to. */
   staged?: { path: string; version: string } | null;
-  /** The dataset spec's reports; the default reports when absent. */
-  reports?: { name: string; sql: string; formats?: ('csv' | 'json' | 'arrow')[] }[];
+  /** The table's columns with this file's field positions, when its header orders them differently. */
+  columns?: Column[];
+}
+
+export type LoadSpec = RunSpec & FileSpec;
+
+export function fileLoadSpec(run: RunSpec, file: FileSpec): LoadSpec {
+  return { ...run, ...file, table: file.columns ? { ...run.table, columns: file.columns } : run.table };
 }

@@ -12,6 +12,8 @@ export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
 
 export interface ChunkJob {
   runId: string;
+  /** The file of the run the byte range is in (0 for a single-file run; absent in jobs queued before files existed). */
+  fileNo?: number;
   chunkNo: number;
   start: number;
   end: number;

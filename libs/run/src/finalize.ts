@@ -14,8 +14,11 @@ import { analyzeTable, compactTable, relocateDefaultRows } from '@copyfleet/comp
 import { countLines } from '@copyfleet/plan';
 import { removeStaged } from '@copyfleet/source';
 import { chunkSourceOf } from './run-source.js';
-import { getRun, leafTables, resolveRejectLines, setReportsDir, summarizeRun, transitionRun, type RunRow, withClient } from '@copyfleet/db';
-import type { LoadSpec } from '@copyfleet/loader';
+import {
+  chunksMissingLines, fileCounts, fileReportSql, filesOf, getRun, leafTables, resolveRejectLines, setChunkLines, setReportsDir, setRowsReplaced,
+  summarizeRun, transitionRun, withClient, type RunRow,
+} from '@copyfleet/db';
+import type { FileSpec, RunSpec } from '@copyfleet/loader';
 import { defaultReports, runReports, type ReportFile, type ReportPlan } from '@copyfleet/report';
 import { qualified } from '@copyfleet/schema';
 import type { Context } from './context.js';
@@ -35,14 +38,14 @@ export async function compactRun(ctx: Context, runId: string, log?: Logger): Pro
   }
   await transitionRun(ctx.pool, runId, ['running'], 'compacting');
 
-  const spec = run.spec as LoadSpec;
-  await countMissingLines(ctx, run);
-  await resolveRejectLines(ctx.pool, runId, spec.firstDataLine);
+  const spec = run.spec as RunSpec;
+  await countMissingLines(ctx, runId);
+  await resolveRejectLines(ctx.pool, runId);
   await summarizeRun(ctx.pool, runId);
   await withClient(ctx.pool, async (client) => {
     await relocateDefaultRows(client, spec.table);
     const { replaced } = await compactTable(client, spec.table, runId);
-    await client.query('UPDATE copyfleet.runs SET rows_replaced = $2 WHERE run_id = $1', [runId, replaced]);
+    await setRowsReplaced(client, runId, replaced);
   });
   if (await transitionRun(ctx.pool, runId, ['compacting'], 'reporting')) {
     await ctx.queues.addRunJob('report', { runId });
@@ -54,11 +57,13 @@ export async function compactRun(ctx: Context, runId: string, log?: Logger): Pro
 export async function reportRun(ctx: Context, runId: string, log?: Logger): Promise<ReportFile[]> {
   const run = await requireRun(ctx, runId);
   if (run.status !== 'reporting') return [];
-  const spec = run.spec as LoadSpec;
+  const spec = run.spec as RunSpec;
   const dir = join(ctx.config.reportsDir, String(runId));
   const plan = spec.reports?.length
     ? specReports(spec, runId)
     : defaultReports(spec.table, await leafTables(ctx.pool, spec.table.schema, spec.table.table));
+  // Beside the run's reports, the per-file status: files.csv and files.json.
+  plan.queries.push({ name: 'files', sql: fileReportSql(runId), formats: ['csv', 'json'] });
   // ANALYZE and the report queries read the table independently: run them side by side.
   const t0 = performance.now();
   const [files] = await Promise.all([
@@ -75,17 +80,22 @@ export async function reportRun(ctx: Context, runId: string, log?: Logger): Prom
   ]);
   await setReportsDir(ctx.pool, runId, dir);
   const after = await requireRun(ctx, runId);
-  if (await transitionRun(ctx.pool, runId, ['reporting'], 'done', summaryMessage(after))) {
-    // The decompressed copy of a compressed input is not needed any more.
-    if (spec.staged) await removeStaged(spec.staged.path);
+  if (await transitionRun(ctx.pool, runId, ['reporting'], 'done', await summaryMessage(ctx, after))) {
+    // The decompressed copies of compressed inputs are not needed any more.
+    for (const f of await filesOf(ctx.pool, runId)) {
+      const staged = (f.spec as FileSpec | null)?.staged;
+      if (staged) await removeStaged(staged.path);
+    }
   }
   return files;
 }
 
 const seconds = (since: number): string => ((performance.now() - since) / 1000).toFixed(2);
 
-function summaryMessage(run: RunRow): string {
+async function summaryMessage(ctx: Context, run: RunRow): Promise<string> {
   const parts = [`${run.rows_loaded} rows loaded`, `${run.rows_rejected} rejected`];
+  const files = await fileCounts(ctx.pool, run.run_id);
+  if (files.total > 1 || files.failed > 0 || files.skipped > 0) parts.unshift(await filesNote(ctx, run.run_id));
   if (Number(run.rows_replaced) > 0) parts.push(`${run.rows_replaced} older rows replaced by the dedupe key`);
   const appended = appendedNote(run);
   if (appended) parts.push(appended);
@@ -93,37 +103,48 @@ function summaryMessage(run: RunRow): string {
   return parts.join(', ');
 }
 
-/**
- * Chunks streamed unparsed did not count their lines. Reject line numbers need the
- * lines of every chunk before the last chunk with rejects: count those (LF bytes only).
- */
-async function countMissingLines(ctx: Context, run: RunRow): Promise<void> {
-  const { rows } = await ctx.pool.query<{ chunk_no: number; byte_start: string; byte_end: string }>(
-    `SELECT chunk_no, byte_start, byte_end FROM copyfleet.chunks c
-      WHERE run_id = $1 AND lines IS NULL
-        AND chunk_no < (SELECT max(chunk_no) FROM copyfleet.rejects WHERE run_id = $1)`,
-    [run.run_id],
-  );
-  const { source } = await chunkSourceOf(run);
-  for (const c of rows) {
-    const lines = await countLines(source, Number(c.byte_start), Number(c.byte_end));
-    await ctx.pool.query('UPDATE copyfleet.chunks SET lines = $3 WHERE run_id = $1 AND chunk_no = $2', [run.run_id, c.chunk_no, lines]);
+/** Chunks streamed unparsed did not count their lines; reject line numbers need them (LF bytes only). */
+async function countMissingLines(ctx: Context, runId: string): Promise<void> {
+  const sources = new Map<number, Awaited<ReturnType<typeof chunkSourceOf>>['source']>();
+  const files = new Map((await filesOf(ctx.pool, runId)).map((f) => [f.file_no, f]));
+  for (const c of await chunksMissingLines(ctx.pool, runId)) {
+    let source = sources.get(c.file_no);
+    if (!source) {
+      source = (await chunkSourceOf(files.get(c.file_no)!)).source;
+      sources.set(c.file_no, source);
+    }
+    await setChunkLines(ctx.pool, runId, c.chunk_no, await countLines(source, Number(c.byte_start), Number(c.byte_end)));
   }
 }
 
+/** "1000 files: 998 loaded, 2 failed (first: landing/x.csv: why)" */
+export async function filesNote(ctx: Context, runId: string): Promise<string> {
+  const c = await fileCounts(ctx.pool, runId);
+  const parts = [`${c.done} loaded`];
+  if (c.failed > 0) parts.push(`${c.failed} failed`);
+  if (c.skipped > 0) parts.push(`${c.skipped} skipped`);
+  let note = `${c.total} file(s): ${parts.join(', ')}`;
+  const bad = (await filesOf(ctx.pool, runId)).filter((f) => f.status === 'failed' || f.status === 'skipped');
+  if (bad.length > 0) {
+    note += ` (${bad.slice(0, 3).map((f) => `${f.uri}: ${f.message ?? f.status}`).join('; ')}${bad.length > 3 ? '; …' : ''}; reports/${runId}/files.csv lists every file)`;
+  }
+  return note;
+}
+
 /**
- * "appended: the table had N rows before" when a run without a dedupe key went into a
- * table that already had rows (loading the same file twice doubles it; --key makes a
- * reload change nothing).
+ * "appended: the table had N rows before" when a run without a dedupe key loaded files
+ * again (--reload) into a table that already had rows: a file loaded twice is there twice
+ * (--key makes a reload change nothing). New files added to a table are what incremental
+ * loads are for, and say nothing.
  */
 export function appendedNote(run: RunRow): string | null {
-  const key = (run.spec as Partial<LoadSpec> | null)?.table?.key;
+  const spec = run.spec as Partial<RunSpec> | null;
   const before = Number(run.rows_before ?? 0);
-  return !key?.length && before > 0 ? `appended: the table had ${before} rows before` : null;
+  return spec?.reload && !spec.table?.key?.length && before > 0 ? `appended: the table had ${before} rows before` : null;
 }
 
 /** The dataset spec's reports: {{table}}, {{bronze}} and {{run_id}} filled in (identifiers quoted). */
-function specReports(spec: LoadSpec, runId: string): ReportPlan {
+function specReports(spec: RunSpec, runId: string): ReportPlan {
   const vars: Record<string, string> = {
     table: qualified(spec.table.schema, spec.table.table),
     bronze: spec.bronze ? qualified(spec.bronze.schema, spec.bronze.table) : 'NULL',

@@ -1,10 +1,10 @@
 export { openContext, openContextPatiently, type Context } from './context.js';
 export { startRun, startOrResumeRun, type StartedRun } from './start-run.js';
-export { compactRun, reportRun, appendedNote } from './finalize.js';
+export { compactRun, reportRun, appendedNote, filesNote } from './finalize.js';
 export { superviseRun, type SuperviseOptions } from './supervise.js';
 export { createLogger, throttled, type Logger } from './log.js';
 export { resumeRun, retryChunk } from './continue.js';
 export { settleRun, reconcileRun } from './settle.js';
-export { chunkSourceOf } from './run-source.js';
+export { chunkSourceOf, runFile } from './run-source.js';
 export { cappedBackoff } from '@copyfleet/queue';
 export { split } from './split.js';

@@ -11,7 +11,7 @@ import type { Sample } from '@copyfleet/plan';
 import { isRangePartition, partitionKeysBetween, RowEncoder } from '@copyfleet/schema';
 import type { Context } from './context.js';
 
-export async function precreatePartitions(ctx: Context, spec: LoadSpec, sample: Sample): Promise<number> {
+export async function precreatePartitions(ctx: Context, spec: LoadSpec, sample: Sample, cache = new PartitionCache()): Promise<number> {
   const { table } = spec;
   if (table.partition === null || table.partition.by === 'hash') return 0;
   const encoder = new RowEncoder(table, 0);
@@ -25,5 +25,5 @@ export async function precreatePartitions(ctx: Context, spec: LoadSpec, sample: 
   const sorted = [...seen].sort();
   // RANGE: every interval between the earliest and latest sampled; LIST: the sampled values.
   const keys = (isRangePartition(table.partition) && partitionKeysBetween(sorted[0]!, sorted.at(-1)!, table.partition.interval)) || sorted;
-  return new PartitionCache().ensure(ctx.pool, table, keys);
+  return cache.ensure(ctx.pool, table, keys);
 }

@@ -15,7 +15,7 @@
  * Every step is guarded in PostgreSQL or idempotent in Redis, so running one twice, or
  * in two processes at once, changes nothing.
  */
-import { markChunkDead, runSettlement, transitionRun, troubledChunks, unloadedChunks } from '@copyfleet/db';
+import { failFilesWithDeadChunks, markChunkDead, runSettlement, transitionRun, troubledChunks, unloadedChunks } from '@copyfleet/db';
 import type { Context } from './context.js';
 
 export type Settlement = 'pending' | 'compacting' | 'failed' | 'not-running';
@@ -29,6 +29,7 @@ export async function settleRun(ctx: Context, runId: string): Promise<Settlement
     return 'compacting';
   }
   if (status !== 'running' && status !== 'failed') return 'not-running';
+  await failFilesWithDeadChunks(ctx.pool, runId);
   await transitionRun(ctx.pool, runId, ['running', 'failed'], 'failed', await deadLetterMessage(ctx, runId, dead));
   return 'failed';
 }
@@ -70,7 +71,7 @@ export async function reconcileRun(ctx: Context, runId: string): Promise<Reconci
     } else if (state === undefined || state === 'completed') {
       // Completed without the ledger saying loaded cannot come from a worker: drop the job, queue the chunk.
       if (state === 'completed') await ctx.queues.removeChunkJob(runId, c.chunk_no);
-      lost.push({ runId, chunkNo: c.chunk_no, start: Number(c.byte_start), end: Number(c.byte_end) });
+      lost.push({ runId, fileNo: c.file_no, chunkNo: c.chunk_no, start: Number(c.byte_start), end: Number(c.byte_end) });
     }
   }
   await ctx.queues.addChunks(lost);

@@ -1,23 +1,42 @@
 /**
- * The splitter: turn a load request into a run in PostgreSQL and chunk jobs in
- * Redis. Running it again for the same file and table resumes the unfinished run
- * instead of starting a second one (the ledger says what is left).
+ * The splitter: turn a load request into a run in PostgreSQL and chunk jobs in Redis.
  *
- *   planning ──plan+chunks recorded──▶ running ──last chunk──▶ compacting ──▶ reporting ──▶ done
- *        └──────────────── any unrecoverable error ─────────────────────────────────────▶ failed
+ *   list the inputs (files, directories, globs, S3 prefixes)
+ *     → which files are new: a file (uri + version) already loaded into the table is not
+ *       loaded again (incremental loads; --reload loads it again)
+ *     → design the table from the first file that can be read
+ *     → the run and its files in the ledger (status planning)
+ *     → per file: plan its chunks, record them, queue them — workers start on the first
+ *       file while later ones are planned; a file that cannot be read fails alone
+ *     → running (and settled at once if every chunk is in already)
+ *
+ *   planning ──files planned──▶ running ──last chunk──▶ compacting ──▶ reporting ──▶ done
+ *        └──────────────── any unrecoverable error ──────────────────────────────▶ failed
+ *
+ * Running the same command again resumes the latest unfinished run of the same inputs
+ * into the same table while its files are unchanged: a run whose splitter died while
+ * planning goes on planning the files it had not planned (one planner per run, held by
+ * an advisory lock); the ledger says which chunks are left.
  */
+import { createHash } from 'node:crypto';
 import {
-  findResumableRun, insertChunks, insertRun, latestSpecFor, recordRowsBefore, setChunksTotal, transitionRun, unloadedChunks,
-  type RunRow,
+  describeError, failFile, fileHistory, filesOf, insertFiles, insertRun, latestSpecFor, nextChunkNo, recordPlannedFiles, recordRowsBefore,
+  reviveDeadChunks, reviveFiles, settleFile, setChunksTotal, transitionRun, unloadedChunks, withClient, findUnfinishedRun,
+  type FileRow, type NewFile, type Queryable, type RunRow,
 } from '@copyfleet/db';
-import type { LoadSpec } from '@copyfleet/loader';
-import { createBronzeSql, createTableSql, qualified, toIdentifier, type TableSpec } from '@copyfleet/schema';
-import { countLineFeeds } from '@copyfleet/plan';
-import { readDatasetSpec } from '@copyfleet/spec';
-import { precreatePartitions } from './partitions.js';
-import { compressionOf, normalizeSourceUri, openSource, stageDecompressed } from '@copyfleet/source';
-import type { Context } from './context.js';
 import { designTable, LoadRequestError, planLoad, reconcileWithExisting, targetName, type LoadRequest } from '@copyfleet/design';
+import type { FileSpec, LoadSpec, RunSpec } from '@copyfleet/loader';
+import { countLineFeeds, sampleRecords, type Plan, type Sample } from '@copyfleet/plan';
+import { PartitionCache } from '@copyfleet/db';
+import { createBronzeSql, createTableSql, qualified, toIdentifier, type Column, type TableSpec } from '@copyfleet/schema';
+import {
+  compressionOf, inputBaseName, isPattern, listInputs, normalizeSourceUri, openSource, stageDecompressed,
+  type InputListing, type ListedFile, type Source,
+} from '@copyfleet/source';
+import { readDatasetSpec, type DatasetSpec } from '@copyfleet/spec';
+import type { Context } from './context.js';
+import { precreatePartitions } from './partitions.js';
+import { settleRun } from './settle.js';
 
 export interface StartedRun {
   runId: string;
@@ -25,85 +44,335 @@ export interface StartedRun {
   chunks: number;
   bytes: number;
   table: string;
+  /** Files of this run (failed and skipped ones included). */
+  files: number;
+  /** What the listing found beside this run's files ("412 already loaded"), or null. */
+  note: string | null;
 }
 
 export async function startRun(ctx: Context, req: LoadRequest): Promise<StartedRun> {
   // The run starts now, before planning: ingest time is measured from here.
   const startedAt = new Date();
   const dataset = req.dataset ? await readDatasetSpec(req.dataset) : null;
-  const source = await openSource(normalizeSourceUri(req.file));
-  const { size, version } = await source.stat();
-  const target = targetName(req, source.name, ctx.config.defaultSchema, dataset?.table);
+  const inputs = req.inputs.map(normalizeSourceUri);
+  const listing = await listInputs(inputs);
+  // One file named as such keeps the strict behaviour: a file that cannot be read stops the command.
+  const oneFile = inputs.length === 1 && !isPattern(req.inputs[0]!) && listing.files.length === 1 && listing.problems.length === 0;
+  const target = targetName(req, inputBaseName(req.inputs[0]!), ctx.config.defaultSchema, dataset?.table);
   const targetText = `${target.schema}.${target.table}`;
+  const sourceText = inputs.join('\n');
 
-  const active = await findResumableRun(ctx.pool, source.uri, version, targetText);
-  if (active) return resume(ctx, active);
+  const unfinished = await findUnfinishedRun(ctx.pool, sourceText, targetText);
+  if (unfinished && (await stillListed(ctx.pool, unfinished, listing))) return resume(ctx, unfinished);
 
-  // Compressed input: decompress once into the staging directory and load that.
-  const compression = compressionOf(await source.read(0, 4));
-  const staged = compression ? await stageDecompressed(source, version, size, compression, ctx.config.stagingDir) : null;
-  const loadSource = staged ? await openSource(staged.path) : source;
-  const plan = await planLoad(loadSource, ctx.config, dataset);
-  const previous = (await latestSpecFor(ctx.pool, targetText)) as LoadSpec | null;
-  let table: TableSpec;
-  if (plan.chunks.length === 0 && plan.header === null && previous === null) {
-    // Nothing to infer from: an empty file. Record the run so it is visible, and finish it.
-    const runId = await insertRun(ctx.pool, { source: source.uri, version, table: targetText, spec: {}, bytesTotal: size, traceParent: null, startedAt });
-    await transitionRun(ctx.pool, runId, ['planning'], 'done', 'the file is empty: nothing to load');
-    return { runId, resumed: false, chunks: 0, bytes: size, table: targetText };
+  const previous = (await latestSpecFor(ctx.pool, targetText)) as RunSpec | null;
+  const keyed = Boolean(req.key?.length || dataset?.table.key?.length || previous?.table.key?.length);
+  const picked = await pickFiles(ctx.pool, targetText, listing, { reload: req.reload === true, keyed });
+  const version = oneFile ? listing.files[0]!.version : filesVersion(picked.load);
+  const base = { source: sourceText, version, table: targetText, traceParent: null, startedAt };
+
+  // The table comes from the first file that can be read (an empty one says nothing).
+  let design: Designed | null = null;
+  const early: NewFile[] = [];
+  for (const [i, f] of picked.load.entries()) {
+    try {
+      design = await designFrom(ctx, f, req, target, dataset, previous);
+      if (design) break;
+      early.push({ fileNo: i, uri: f.uri, version: f.version, bytes: f.size, table: targetText, status: 'done', message: 'the file is empty' });
+    } catch (err) {
+      if (oneFile || !isFileError(err)) throw err;
+      early.push({ fileNo: i, uri: f.uri, version: f.version, bytes: f.size, table: targetText, status: 'failed', message: describeError(err) });
+    }
   }
-  const { sample, table: fresh } = await designTable(loadSource, plan, req, target, dataset);
-  table = reconcileWithExisting(fresh, previous?.table ?? null);
+  const asFiles = (from: number): NewFile[] =>
+    picked.load.slice(from).map((f, k) => ({ fileNo: from + k, uri: f.uri, version: f.version, bytes: f.size, table: targetText }));
+  const extra = (n: number): NewFile[] => picked.skipped.map((s, k) => ({ ...s, fileNo: n + k, table: targetText }));
+
+  if (!design) {
+    // Nothing to design a table from: record what was seen, so the run says why.
+    const runId = await insertRun(ctx.pool, { ...base, spec: {}, bytesTotal: 0 });
+    const files = [...early, ...extra(early.length)];
+    await insertFiles(ctx.pool, runId, files);
+    const failed = early.filter((f) => f.status === 'failed');
+    const message =
+      failed.length > 0 ? `no file could be loaded: ${failed.length} failed; first ${failed[0]!.uri}: ${failed[0]!.message}`
+      : early.length > 0 ? (oneFile ? 'the file is empty: nothing to load' : `nothing to load: the ${early.length} file(s) are empty`)
+      : `nothing new to load: ${picked.note ?? 'no files'}`;
+    await transitionRun(ctx.pool, runId, ['planning'], failed.length > 0 ? 'failed' : 'done', message);
+    return { runId, resumed: false, chunks: 0, bytes: 0, table: targetText, files: files.length, note: picked.note };
+  }
+
+  const { table, sample, prepared } = design;
   const bronze = dataset?.table.bronze ? { schema: table.schema, table: toIdentifier(dataset.table.bronze, 'bronze') } : null;
-  const spec: LoadSpec = {
-    format: plan.format,
-    dialect: plan.dialect,
+  const runSpec: RunSpec = {
     table,
-    // The data starts on the line after the last LF before it (JSON: possibly mid-line).
-    firstDataLine: 1 + (await countLineFeeds(loadSource, 0, plan.dataStart)).lf,
     maxRecordBytes: ctx.config.maxRecordBytes,
-    ...(plan.json ? { json: plan.json } : {}),
-    header: plan.header,
+    // Files are matched to the header the table was first designed from.
+    header: previous?.header ?? prepared.plan.header,
     bronze,
     ...(dataset?.source.timezone ? { timezone: await checkTimezone(ctx, dataset.source.timezone) } : {}),
-    ...(staged ? { staged: { path: staged.path, version: (await loadSource.stat()).version } } : {}),
     ...(dataset?.reports ? { reports: dataset.reports } : {}),
+    ...(req.reload ? { reload: true } : {}),
   };
 
   let runId: string;
   try {
-    runId = await insertRun(ctx.pool, { source: source.uri, version, table: targetText, spec, bytesTotal: plan.size, traceParent: null, startedAt });
+    runId = await insertRun(ctx.pool, { ...base, spec: { ...runSpec, format: prepared.plan.format }, bytesTotal: 0 });
   } catch (err) {
     // Another splitter started the same run a moment ago: join it.
     if ((err as { code?: string }).code === '23505') {
-      const raced = await findResumableRun(ctx.pool, source.uri, version, targetText);
+      const raced = await findUnfinishedRun(ctx.pool, sourceText, targetText);
       if (raced) return resume(ctx, raced);
     }
     throw err;
   }
+  const designNo = early.length;
+  const files = [...early, ...asFiles(designNo)];
+  await insertFiles(ctx.pool, runId, [...files, ...extra(files.length)]);
   for (const stmt of createTableSql(table)) await ctx.pool.query(stmt);
   // Before any chunk commits: a new table counts in no time (a scan at the end took ~1 s per GiB).
   await recordRowsBefore(ctx.pool, runId, qualified(table.schema, table.table));
   if (bronze) await ctx.pool.query(createBronzeSql(bronze));
-  await precreatePartitions(ctx, spec, sample);
-  await insertChunks(ctx.pool, runId, plan.chunks);
-  await setChunksTotal(ctx.pool, runId, plan.chunks.length);
-  await transitionRun(ctx.pool, runId, ['planning'], 'running');
-  if (plan.chunks.length === 0) await ctx.queues.addRunJob('compact', { runId });
-  else await ctx.queues.addChunks(plan.chunks.map((c) => ({ runId, chunkNo: c.chunkNo, start: c.start, end: c.end })));
-  return { runId, resumed: false, chunks: plan.chunks.length, bytes: size, table: targetText };
+  await planRun(ctx, runId, runSpec, dataset, new Map([[designNo, { prepared, sample }]]));
+  const started = await startedRun(ctx.pool, runId, false);
+  return { ...started, note: picked.note };
+}
+
+/** Files of a run are planned by one splitter at a time: the holder of this advisory lock (per run). */
+const PLAN_LOCK = 0x63660001;
+
+/**
+ * Plan every file of the run still listed, record and queue its chunks, then start the
+ * run. Files go to the ledger and the queue in batches, the first at once, so workers
+ * start while the rest are planned. Returns false when another splitter is planning it.
+ */
+async function planRun(ctx: Context, runId: string, runSpec: RunSpec, dataset: DatasetSpec | null, ready: Map<number, { prepared: Prepared; sample: Sample }>): Promise<boolean> {
+  return withClient(ctx.pool, async (client) => {
+    const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2::int) AS ok', [PLAN_LOCK, runId]);
+    if (!rows[0]!.ok) return false;
+    try {
+      const partitions = new PartitionCache();
+      let next = await nextChunkNo(client, runId);
+      const batch: { fileNo: number; spec: FileSpec; format: string; bytes: number; version: string; chunks: { chunkNo: number; start: number; end: number }[] }[] = [];
+      let lastFlush = 0;
+      const flush = async (): Promise<void> => {
+        if (batch.length === 0) return;
+        await recordPlannedFiles(client, runId, batch);
+        await ctx.queues.addChunks(batch.flatMap((f) => f.chunks.map((c) => ({ runId, fileNo: f.fileNo, chunkNo: c.chunkNo, start: c.start, end: c.end }))));
+        for (const f of batch) if (f.chunks.length === 0) await settleFile(client, runId, f.fileNo); // a header-only file is done
+        batch.length = 0;
+        lastFlush = Date.now();
+      };
+      for (const file of await filesOf(client, runId, 'listed')) {
+        try {
+          const got = ready.get(file.file_no);
+          const prepared = got?.prepared ?? (await prepareFile(ctx, file, dataset));
+          const spec = await fileSpecOf(prepared, runSpec, file.uri);
+          const load: LoadSpec = { ...runSpec, ...spec, table: spec.columns ? { ...runSpec.table, columns: spec.columns } : runSpec.table };
+          if (load.table.partition !== null) await precreatePartitions(ctx, load, got?.sample ?? (await sampleRecords(prepared.loadSource, prepared.plan)), partitions);
+          const chunks = prepared.plan.chunks.map((c) => ({ chunkNo: next++, start: c.start, end: c.end }));
+          batch.push({ fileNo: file.file_no, spec, format: prepared.plan.format, bytes: prepared.plan.size, version: prepared.version, chunks });
+          if (batch.length >= 100 || batch.reduce((n, f) => n + f.chunks.length, 0) >= 1000 || Date.now() - lastFlush > 1000) await flush();
+        } catch (err) {
+          if (!isFileError(err)) throw err;
+          await failFile(client, runId, file.file_no, describeError(err));
+        }
+      }
+      await flush();
+      await client.query(
+        `UPDATE copyfleet.runs r SET bytes_total = (SELECT coalesce(sum(byte_end - byte_start), 0) FROM copyfleet.chunks c WHERE c.run_id = r.run_id)
+          WHERE run_id = $1`,
+        [runId],
+      );
+      await setChunksTotal(client, runId, next);
+      await transitionRun(client, runId, ['planning'], 'running');
+      // Every chunk may be in already (small files, fast workers) — or there is none.
+      await settleRun(ctx, runId);
+      return true;
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1, $2::int)', [PLAN_LOCK, runId]).catch(() => undefined);
+    }
+  });
+}
+
+interface Prepared {
+  /** The bytes the chunks refer to: the file, or its decompressed copy. */
+  loadSource: Source;
+  plan: Plan;
+  /** The file's version when planned (the worker checks it before every chunk). */
+  version: string;
+  staged: { path: string; version: string } | null;
+}
+
+interface Designed {
+  prepared: Prepared;
+  sample: Sample;
+  table: TableSpec;
+}
+
+/** Open a file, decompress it into the staging directory when it is compressed, and plan its chunks. */
+async function prepareFile(ctx: Context, file: { uri: string; version: string; bytes?: string }, dataset: DatasetSpec | null): Promise<Prepared> {
+  const source = await openSource(file.uri);
+  const { size, version } = await source.stat();
+  const compression = compressionOf(await source.read(0, 4));
+  const staged = compression ? await stageDecompressed(source, version, size, compression, ctx.config.stagingDir) : null;
+  const loadSource = staged ? await openSource(staged.path) : source;
+  const plan = await planLoad(loadSource, ctx.config, dataset);
+  return { loadSource, plan, version, staged: staged ? { path: staged.path, version: plan.version } : null };
+}
+
+/** The table designed from one file; null when the file is empty (no header, no records). */
+async function designFrom(
+  ctx: Context,
+  file: ListedFile,
+  req: LoadRequest,
+  target: { schema: string; table: string },
+  dataset: DatasetSpec | null,
+  previous: RunSpec | null,
+): Promise<Designed | null> {
+  const prepared = await prepareFile(ctx, file, dataset);
+  if (prepared.plan.chunks.length === 0 && prepared.plan.header === null && previous === null) return null;
+  const { sample, table } = await designTable(prepared.loadSource, prepared.plan, req, target, dataset);
+  if (previous?.header && prepared.plan.header) {
+    // A table loaded before: this file's columns are matched to it by name, as every file's are.
+    matchColumns(previous.table.columns, previous.header, prepared.plan.header, file.uri);
+    return { prepared, sample, table: reconcileWithExisting({ ...table, columns: previous.table.columns }, previous.table) };
+  }
+  return { prepared, sample, table: reconcileWithExisting(table, previous?.table ?? null) };
+}
+
+/** What a worker needs to read this file, its columns matched to the run's table. */
+async function fileSpecOf(p: Prepared, run: RunSpec & { format?: string }, uri: string): Promise<FileSpec> {
+  const spec: FileSpec = {
+    format: p.plan.format,
+    dialect: p.plan.dialect,
+    // The data starts on the line after the last LF before it (JSON: possibly mid-line).
+    firstDataLine: 1 + (await countLineFeeds(p.loadSource, 0, p.plan.dataStart)).lf,
+    ...(p.plan.json ? { json: p.plan.json } : {}),
+    header: p.plan.header,
+    ...(p.staged ? { staged: p.staged } : {}),
+  };
+  const columns = matchColumns(run.table.columns, run.header ?? null, p.plan.header, uri);
+  return columns ? { ...spec, columns } : spec;
+}
+
+/**
+ * Files of one run share the table's columns, matched by header name: a column the file
+ * lacks is NULL in its rows; a column the table lacks makes the file fail (widening a table
+ * half-way through a load would change what the earlier files loaded). Null when the
+ * file's header is the design file's (the columns stand as they are).
+ */
+export function matchColumns(columns: Column[], designHeader: string[] | null, header: string[] | null, uri: string): Column[] | null {
+  if (designHeader === null || header === null) return null;
+  if (header.length === designHeader.length && header.every((h, i) => h === designHeader[i])) return null;
+  const norm = (h: string): string => toIdentifier(h, h).toLowerCase();
+  const find = (name: string): number => {
+    const exact = header.indexOf(name);
+    return exact >= 0 ? exact : header.findIndex((h) => norm(h) === norm(name));
+  };
+  const known = new Set(designHeader.map(norm));
+  const unknown = header.filter((h) => !known.has(norm(h)));
+  if (unknown.length > 0) {
+    throw new LoadRequestError(
+      `column(s) ${unknown.map((u) => JSON.stringify(u)).join(', ')} are not in the table (its columns come from the first file: ${designHeader.join(', ')}). ` +
+        'Load this file into another TABLE=, or load it first so the table has its columns.',
+    );
+  }
+  return columns.map((c) => {
+    if (c.source.kind !== 'field') return c;
+    const at = find(designHeader[c.source.index] ?? '');
+    return { ...c, source: at >= 0 ? { kind: 'field', index: at } : { kind: 'const', value: null } };
+  });
+}
+
+/**
+ * Which listed files this run loads. A file (uri + version) whose earlier load into the
+ * table is done is not loaded again (unless `reload`); a changed file (same uri, another
+ * version) is loaded only when the table has a dedupe key — without one its old rows
+ * would stay beside the new ones, so it is skipped and named; a file partly loaded by an
+ * unfinished run that cannot resume is skipped and named too (loading it again would
+ * duplicate the chunks that run committed).
+ */
+async function pickFiles(
+  db: Queryable,
+  table: string,
+  listing: InputListing,
+  opts: { reload: boolean; keyed: boolean },
+): Promise<{ load: ListedFile[]; skipped: Omit<NewFile, 'fileNo' | 'table'>[]; note: string | null }> {
+  const history = await fileHistory(db, table, listing.files.map((f) => f.uri));
+  const byUri = new Map<string, typeof history>();
+  for (const h of history) byUri.set(h.uri, [...(byUri.get(h.uri) ?? []), h]);
+  const load: ListedFile[] = [];
+  const skipped: Omit<NewFile, 'fileNo' | 'table'>[] = listing.problems.map((p) => ({ uri: p.uri, version: '', bytes: 0, status: 'failed', message: p.reason }));
+  let already = 0;
+  let changed = 0;
+  let fresh = 0;
+  for (const f of listing.files) {
+    const seen = byUri.get(f.uri) ?? [];
+    const partial = seen.find((h) => h.version === f.version && h.status !== 'done' && h.loaded_chunks > 0 && !['done', 'cancelled'].includes(h.run_status));
+    if (partial) {
+      const message = `partly loaded by run ${partial.run_id}, which is ${partial.run_status}: \`copyfleet resume ${partial.run_id}\` finishes it`;
+      skipped.push({ uri: f.uri, version: f.version, bytes: f.size, status: 'skipped', message });
+      continue;
+    }
+    if (!opts.reload && seen.some((h) => h.version === f.version && h.status === 'done')) {
+      already++;
+      continue;
+    }
+    const before = seen.filter((h) => h.status === 'done' && h.version !== f.version).at(-1);
+    if (before && !opts.reload && !opts.keyed) {
+      const message =
+        `changed since run ${before.run_id} loaded it (size or modification time differ) and the table has no dedupe key, so its earlier rows would stay beside the new ones: ` +
+        'load with KEY=... (the newest record per key wins), or delete its old rows and load it with --reload';
+      skipped.push({ uri: f.uri, version: f.version, bytes: f.size, status: 'skipped', message });
+      changed++;
+      continue;
+    }
+    if (before) changed++;
+    else fresh++;
+    load.push(f);
+  }
+  const parts = [];
+  if (listing.files.length > 1 || already > 0) parts.push(`${fresh} new file(s)`);
+  if (changed > 0) parts.push(`${changed} changed`);
+  if (already > 0) parts.push(`${already} already loaded`);
+  if (listing.problems.length > 0) parts.push(`${listing.problems.length} could not be listed`);
+  return { load, skipped, note: parts.length > 0 ? parts.join(', ') : null };
+}
+
+/** A directory's run is identified by the files it loads. */
+function filesVersion(files: ListedFile[]): string {
+  const h = createHash('sha256');
+  for (const f of files) h.update(`${f.uri}\t${f.version}\n`);
+  return `files:${files.length}:${h.digest('hex').slice(0, 16)}`;
+}
+
+/** Can an unfinished run go on: is every file it planned still there, unchanged? */
+async function stillListed(db: Queryable, run: RunRow, listing: InputListing): Promise<boolean> {
+  if (!(run.spec as Partial<RunSpec>).table) return false; // no file of it could be read: nothing to go on with
+  const listed = new Map(listing.files.map((f) => [f.uri, f.version]));
+  const files = await filesOf(db, run.run_id);
+  return files.every((f) => f.status === 'failed' || f.status === 'skipped' || listed.get(f.uri) === f.version);
+}
+
+/** Errors of one file (unreadable, not in the format, not fitting the table): that file fails, the others load. */
+function isFileError(err: unknown): boolean {
+  return ['SourceError', 'PlanError', 'LoadRequestError', 'JsonLayoutError'].includes((err as Error).name);
 }
 
 /** Continue an unfinished run from where the ledger says it is. */
-async function resume(ctx: Context, run: RunRow): Promise<StartedRun> {
+export async function resume(ctx: Context, run: RunRow): Promise<StartedRun> {
   const runId = run.run_id;
   if (run.status === 'planning') {
-    // The splitter died while planning: nothing was enqueued yet. Start it over.
-    await ctx.pool.query('DELETE FROM copyfleet.runs WHERE run_id = $1', [runId]);
-    throw new ResumeAgain();
+    // The splitter died while planning (or another one is planning it now): plan what is left.
+    await enqueueMissing(ctx, runId, { compactIfNone: false });
+    await planRun(ctx, runId, run.spec as RunSpec, null, new Map());
   }
   if (run.status === 'failed') {
     await transitionRun(ctx.pool, runId, ['failed'], 'running', null);
+    // Its dead chunks get all their attempts again, and their files are loading again.
+    await reviveDeadChunks(ctx.pool, runId);
+    await reviveFiles(ctx.pool, runId);
     await ctx.pool.query('UPDATE copyfleet.chunks SET last_error = NULL WHERE run_id = $1 AND loaded_at IS NULL', [runId]);
   }
   // A failed run's dead chunks get a fresh set of attempts; a running run's chunk that
@@ -111,30 +380,32 @@ async function resume(ctx: Context, run: RunRow): Promise<StartedRun> {
   if (run.status === 'running' || run.status === 'failed') await enqueueMissing(ctx, runId, { reviveFailed: run.status === 'failed' });
   if (run.status === 'compacting') await ctx.queues.addRunJob('compact', { runId });
   if (run.status === 'reporting') await ctx.queues.addRunJob('report', { runId });
-  return { runId, resumed: true, chunks: run.chunks_total, bytes: Number(run.bytes_total), table: run.target_table };
+  return startedRun(ctx.pool, runId, true);
 }
 
-class ResumeAgain extends Error {}
-
-/** startRun, retrying once when an interrupted planning run had to be discarded. */
-export async function startOrResumeRun(ctx: Context, req: LoadRequest): Promise<StartedRun> {
-  try {
-    return await startRun(ctx, req);
-  } catch (err) {
-    if (err instanceof ResumeAgain) return startRun(ctx, req);
-    throw err;
-  }
+async function startedRun(db: Queryable, runId: string, resumed: boolean): Promise<StartedRun> {
+  const { rows } = await db.query<{ chunks: number; bytes: string; table: string; files: number }>(
+    `SELECT r.chunks_total AS chunks, r.bytes_total AS bytes, r.target_table AS table,
+            (SELECT count(*)::int FROM copyfleet.files f WHERE f.run_id = r.run_id) AS files
+       FROM copyfleet.runs r WHERE run_id = $1`,
+    [runId],
+  );
+  const r = rows[0]!;
+  return { runId, resumed, chunks: r.chunks, bytes: Number(r.bytes), table: r.table, files: r.files, note: null };
 }
 
-/** Queue every chunk the ledger does not have; if none is missing, queue compaction. */
-export async function enqueueMissing(ctx: Context, runId: string, opts: { reviveFailed?: boolean } = {}): Promise<number> {
+/** startRun under its old name (planning runs are resumed in place now). */
+export const startOrResumeRun = startRun;
+
+/** Queue every chunk the ledger does not have; if none is missing, queue compaction (unless told not to). */
+export async function enqueueMissing(ctx: Context, runId: string, opts: { reviveFailed?: boolean; compactIfNone?: boolean } = {}): Promise<number> {
   const missing = await unloadedChunks(ctx.pool, runId);
   if (missing.length === 0) {
-    await ctx.queues.addRunJob('compact', { runId });
+    if (opts.compactIfNone !== false) await ctx.queues.addRunJob('compact', { runId });
     return 0;
   }
   for (const c of missing) {
-    await ctx.queues.requeueChunk({ runId, chunkNo: c.chunk_no, start: Number(c.byte_start), end: Number(c.byte_end) }, opts);
+    await ctx.queues.requeueChunk({ runId, fileNo: c.file_no, chunkNo: c.chunk_no, start: Number(c.byte_start), end: Number(c.byte_end) }, opts);
   }
   return missing.length;
 }
@@ -152,3 +423,5 @@ async function checkTimezone(ctx: Context, tz: string): Promise<string> {
   }
   return zone;
 }
+
+export type { FileRow };

@@ -30,3 +30,4 @@ export function normalizeSourceUri(uri: string): string {
   return ANY_SCHEME.test(uri) ? uri : resolve(uri);
 }
 export { compressionOf, decompressedName, stageDecompressed, removeStaged, type Compression, type Staged } from './staging.js';
+export { inputBaseName, isPattern, listInputs, type InputListing, type ListedFile, type ListOptions } from './inputs.js';

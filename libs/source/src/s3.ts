@@ -18,7 +18,7 @@
  * backoff and jitter for throttling, 5xx and network errors). One client per endpoint and
  * region per process, so connections are reused.
  */
-import { GetObjectCommand, HeadBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SourceError, type Source, type SourceStat } from './source.js';
@@ -112,7 +112,7 @@ export class S3Source implements Source {
   readonly bucket: string;
   readonly key: string;
   private readonly settings: S3Settings;
-  private readonly client: S3Client;
+  readonly client: S3Client;
   /** What stat() saw: every later GET must return this version, and ranges past `size` need no request. */
   private etag: string | undefined;
   private size: number | undefined;
@@ -195,6 +195,18 @@ export class S3Source implements Source {
       throw new SourceError(`${this.uri}: the S3 endpoint ${this.where()} ignored the Range header; it is not S3-compatible enough to read from.`);
     }
     return { body, total, etag: got ?? etag ?? '' };
+  }
+
+  /** Whether the object exists (false for a missing key in an existing bucket; other failures throw, explained). */
+  async exists(): Promise<boolean> {
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key }));
+      return true;
+    } catch (err) {
+      if (errorInfo(err).status !== 404) throw await this.explainHeadError(err);
+      if (await this.bucketMissing()) throw this.noSuchBucket();
+      return false;
+    }
   }
 
   /** HEAD errors have no body, so no error code: ask again with a one-byte GET, which has one. */
@@ -445,4 +457,35 @@ function redactUrl(raw: string): string {
   } catch {
     return raw.replace(/\/\/[^/@]*@/, '//');
   }
+}
+
+/** One object of a listing: its key, size and ETag (the version a run records). */
+export interface S3Listed {
+  uri: string;
+  size: number;
+  version: string;
+}
+
+/**
+ * Every object under `prefix` in `bucket`, in key order, a ListObjectsV2 page at a time
+ * (`pageSize` keys per request, at most 1000). Errors are explained like a read's.
+ */
+export async function* listS3Objects(bucket: string, prefix: string, opts: { pageSize?: number; settings?: S3Settings } = {}): AsyncGenerator<S3Listed> {
+  const source = new S3Source(`s3://${bucket}/${prefix || '*'}`, opts.settings ? { settings: opts.settings } : {});
+  let token: string | undefined;
+  do {
+    let page;
+    try {
+      page = await source.client.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}), ...(opts.pageSize ? { MaxKeys: opts.pageSize } : {}) }),
+      );
+    } catch (err) {
+      throw source.explain(err);
+    }
+    for (const o of page.Contents ?? []) {
+      if (o.Key === undefined || o.Key.endsWith('/')) continue; // "folder" markers hold no data
+      yield { uri: `s3://${bucket}/${o.Key}`, size: o.Size ?? 0, version: o.ETag === undefined ? '' : unquote(o.ETag) };
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
 }

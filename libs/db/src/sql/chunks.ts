@@ -5,6 +5,7 @@ import type { Queryable } from './queryable.js';
 export interface ChunkRow {
   run_id: string;
   chunk_no: number;
+  file_no: number;
   byte_start: string;
   byte_end: string;
   rows_loaded: string | null;
@@ -17,16 +18,22 @@ export interface ChunkRow {
   dead_at: Date | null;
 }
 
-export async function insertChunks(db: Queryable, runId: string | number, chunks: { chunkNo: number; start: number; end: number }[]): Promise<void> {
+export async function insertChunks(db: Queryable, runId: string | number, chunks: { chunkNo: number; start: number; end: number; fileNo?: number }[]): Promise<void> {
   for (let i = 0; i < chunks.length; i += 10_000) {
     const batch = chunks.slice(i, i + 10_000);
     await db.query(
-      `INSERT INTO copyfleet.chunks (run_id, chunk_no, byte_start, byte_end)
-       SELECT $1, * FROM unnest($2::int[], $3::bigint[], $4::bigint[])
+      `INSERT INTO copyfleet.chunks (run_id, chunk_no, byte_start, byte_end, file_no)
+       SELECT $1, * FROM unnest($2::int[], $3::bigint[], $4::bigint[], $5::int[])
        ON CONFLICT (run_id, chunk_no) DO NOTHING`,
-      [runId, batch.map((c) => c.chunkNo), batch.map((c) => c.start), batch.map((c) => c.end)],
+      [runId, batch.map((c) => c.chunkNo), batch.map((c) => c.start), batch.map((c) => c.end), batch.map((c) => c.fileNo ?? 0)],
     );
   }
+}
+
+/** The next free chunk number of a run (chunks are numbered across its files). */
+export async function nextChunkNo(db: Queryable, runId: string | number): Promise<number> {
+  const { rows } = await db.query<{ n: number }>('SELECT coalesce(max(chunk_no) + 1, 0)::int AS n FROM copyfleet.chunks WHERE run_id = $1', [runId]);
+  return rows[0]!.n;
 }
 
 /** Count an attempt; returns whether the chunk is already loaded (then the job is a no-op). */
@@ -75,6 +82,15 @@ export async function unloadedChunks(db: Queryable, runId: string | number): Pro
   return rows;
 }
 
+/** Chunks neither loaded nor dead. */
+export async function pendingChunkNos(db: Queryable, runId: string | number): Promise<number[]> {
+  const { rows } = await db.query<{ chunk_no: number }>(
+    'SELECT chunk_no FROM copyfleet.chunks WHERE run_id = $1 AND loaded_at IS NULL AND dead_at IS NULL',
+    [runId],
+  );
+  return rows.map((r) => r.chunk_no);
+}
+
 export interface RunProgress {
   chunksTotal: number;
   chunksDone: number;
@@ -89,6 +105,9 @@ export interface RunProgress {
   /** When the first chunk was started and the last one committed (throughput, ETA). */
   firstStartedAt: Date | null;
   lastLoadedAt: Date | null;
+  filesTotal: number;
+  filesDone: number;
+  filesFailed: number;
 }
 
 export async function runProgress(db: Queryable, runId: string | number): Promise<RunProgress> {
@@ -102,7 +121,10 @@ export async function runProgress(db: Queryable, runId: string | number): Promis
             count(*) FILTER (WHERE loaded_at IS NULL AND last_error IS NOT NULL) AS chunks_failing,
             count(*) FILTER (WHERE loaded_at IS NULL AND dead_at IS NOT NULL) AS chunks_dead,
             min(started_at) AS first_started_at,
-            max(loaded_at) AS last_loaded_at
+            max(loaded_at) AS last_loaded_at,
+            (SELECT count(*) FROM copyfleet.files f WHERE f.run_id = $1) AS files_total,
+            (SELECT count(*) FROM copyfleet.files f WHERE f.run_id = $1 AND f.status = 'done') AS files_done,
+            (SELECT count(*) FROM copyfleet.files f WHERE f.run_id = $1 AND f.status IN ('failed', 'skipped')) AS files_failed
        FROM copyfleet.chunks WHERE run_id = $1`,
     [runId],
   );
@@ -118,5 +140,8 @@ export async function runProgress(db: Queryable, runId: string | number): Promis
     chunksDead: Number(r.chunks_dead),
     firstStartedAt: r.first_started_at,
     lastLoadedAt: r.last_loaded_at,
+    filesTotal: Number(r.files_total),
+    filesDone: Number(r.files_done),
+    filesFailed: Number(r.files_failed),
   };
 }

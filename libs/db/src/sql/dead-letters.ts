@@ -27,15 +27,24 @@ export async function markChunkDead(db: Queryable, runId: string | number, chunk
 }
 
 /** Give one dead or failing chunk a fresh start; null when the chunk does not exist. */
-export async function reviveChunk(db: Queryable, runId: string | number, chunkNo: number): Promise<{ loaded: boolean; byteStart: number; byteEnd: number } | null> {
-  const { rows } = await db.query<{ loaded: boolean; byte_start: string; byte_end: string }>(
+export async function reviveChunk(
+  db: Queryable,
+  runId: string | number,
+  chunkNo: number,
+): Promise<{ loaded: boolean; byteStart: number; byteEnd: number; fileNo: number } | null> {
+  const { rows } = await db.query<{ loaded: boolean; byte_start: string; byte_end: string; file_no: number }>(
     `UPDATE copyfleet.chunks SET dead_at = NULL, last_error = NULL
       WHERE run_id = $1 AND chunk_no = $2
-      RETURNING loaded_at IS NOT NULL AS loaded, byte_start, byte_end`,
+      RETURNING loaded_at IS NOT NULL AS loaded, byte_start, byte_end, file_no`,
     [runId, chunkNo],
   );
   const r = rows[0];
-  return r ? { loaded: r.loaded, byteStart: Number(r.byte_start), byteEnd: Number(r.byte_end) } : null;
+  return r ? { loaded: r.loaded, byteStart: Number(r.byte_start), byteEnd: Number(r.byte_end), fileNo: r.file_no } : null;
+}
+
+/** A failed run going on (resume, or its load command again): every dead chunk gets another chance. */
+export async function reviveDeadChunks(db: Queryable, runId: string | number): Promise<void> {
+  await db.query('UPDATE copyfleet.chunks SET dead_at = NULL, last_error = NULL WHERE run_id = $1 AND dead_at IS NOT NULL AND loaded_at IS NULL', [runId]);
 }
 
 /** The run's status, its chunks neither loaded nor dead (pending), and its dead chunks. */

@@ -1,7 +1,7 @@
 /** Statements on copyfleet.runs. Status changes are guarded by the expected old status. */
 import type { Queryable } from './queryable.js';
 
-export type RunStatus = 'planning' | 'running' | 'compacting' | 'reporting' | 'done' | 'failed';
+export type RunStatus = 'planning' | 'running' | 'compacting' | 'reporting' | 'done' | 'failed' | 'cancelled';
 
 export interface RunRow {
   run_id: string;
@@ -44,10 +44,24 @@ export async function findResumableRun(db: Queryable, source: string, version: s
   return rows[0] ?? null;
 }
 
+/**
+ * The latest run of these inputs into this table if it is not finished (planning,
+ * running, compacting, reporting, or failed and waiting for its cause to be fixed).
+ */
+export async function findUnfinishedRun(db: Queryable, source: string, table: string): Promise<RunRow | null> {
+  const { rows } = await db.query<RunRow>(
+    `SELECT * FROM copyfleet.runs
+      WHERE run_id = (SELECT max(run_id) FROM copyfleet.runs WHERE source = $1 AND target_table = $2)
+        AND status NOT IN ('done', 'cancelled')`,
+    [source, table],
+  );
+  return rows[0] ?? null;
+}
+
 /** The table spec of the latest planned run into `table`, so reloads keep its columns. */
 export async function latestSpecFor(db: Queryable, table: string): Promise<unknown | null> {
   const { rows } = await db.query<{ spec: unknown }>(
-    `SELECT spec FROM copyfleet.runs WHERE target_table = $1 AND planned_at IS NOT NULL ORDER BY run_id DESC LIMIT 1`,
+    `SELECT spec FROM copyfleet.runs WHERE target_table = $1 AND planned_at IS NOT NULL AND spec ? 'table' ORDER BY run_id DESC LIMIT 1`,
     [table],
   );
   return rows[0]?.spec ?? null;
@@ -98,6 +112,10 @@ export async function summarizeRun(db: Queryable, runId: string | number): Promi
       WHERE r.run_id = $1`,
     [runId],
   );
+}
+
+export async function setRowsReplaced(db: Queryable, runId: string | number, replaced: number): Promise<void> {
+  await db.query('UPDATE copyfleet.runs SET rows_replaced = $2 WHERE run_id = $1', [runId, replaced]);
 }
 
 export async function setReportsDir(db: Queryable, runId: string | number, dir: string): Promise<void> {
