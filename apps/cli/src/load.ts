@@ -7,11 +7,14 @@
 import { spawn } from 'node:child_process';
 import { formatBytes, type Config } from '@copyfleet/config';
 import type { LoadRequest } from '@copyfleet/design';
+import { listInputs, normalizeSourceUri } from '@copyfleet/source';
 import { fileCounts, type RunRow } from '@copyfleet/db';
 import { createLogger, filesNote, openContextPatiently, type Context, type StartedRun } from '@copyfleet/run';
 import { LocalRun } from './local-run.js';
 
 export async function loadCommand(config: Config, req: LoadRequest): Promise<number> {
+  // Inputs that name nothing fail here, at once, before any process starts (the splitter lists them again).
+  await listInputs(req.inputs.map(normalizeSourceUri));
   // Workers start while the splitter plans: their start-up overlaps planning.
   const local = new LocalRun(config);
   const started = await runSplitter(local.env, req);

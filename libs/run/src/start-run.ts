@@ -74,18 +74,19 @@ export async function startRun(ctx: Context, req: LoadRequest): Promise<StartedR
   // The table comes from the first file that can be read (an empty one says nothing).
   let design: Designed | null = null;
   const early: NewFile[] = [];
-  for (const [i, f] of picked.load.entries()) {
+  // Design from the first file of the most common kind (by extension): a README.txt sorted
+  // first among CSV files must not decide the table.
+  const order = byMajorityKind(picked.load);
+  for (const f of order) {
     try {
       design = await designFrom(ctx, f, req, target, dataset, previous);
       if (design) break;
-      early.push({ fileNo: i, uri: f.uri, version: f.version, bytes: f.size, table: targetText, status: 'done', message: 'the file is empty' });
+      early.push({ fileNo: early.length, uri: f.uri, version: f.version, bytes: f.size, table: targetText, status: 'done', message: 'the file is empty' });
     } catch (err) {
       if (oneFile || !isFileError(err)) throw err;
-      early.push({ fileNo: i, uri: f.uri, version: f.version, bytes: f.size, table: targetText, status: 'failed', message: describeError(err) });
+      early.push({ fileNo: early.length, uri: f.uri, version: f.version, bytes: f.size, table: targetText, status: 'failed', message: describeError(err) });
     }
   }
-  const asFiles = (from: number): NewFile[] =>
-    picked.load.slice(from).map((f, k) => ({ fileNo: from + k, uri: f.uri, version: f.version, bytes: f.size, table: targetText }));
   const extra = (n: number): NewFile[] => picked.skipped.map((s, k) => ({ ...s, fileNo: n + k, table: targetText }));
 
   if (!design) {
@@ -126,8 +127,11 @@ export async function startRun(ctx: Context, req: LoadRequest): Promise<StartedR
     }
     throw err;
   }
-  const designNo = early.length;
-  const files = [...early, ...asFiles(designNo)];
+  // Files that could not design the table come first (already decided), then the rest in listing order.
+  const designFile = order[early.length]!;
+  const rest = picked.load.filter((f) => !early.some((e) => e.uri === f.uri));
+  const files = [...early, ...rest.map((f, k) => ({ fileNo: early.length + k, uri: f.uri, version: f.version, bytes: f.size, table: targetText }))];
+  const designNo = early.length + rest.indexOf(designFile);
   await insertFiles(ctx.pool, runId, [...files, ...extra(files.length)]);
   for (const stmt of createTableSql(table)) await ctx.pool.query(stmt);
   // Before any chunk commits: a new table counts in no time (a scan at the end took ~1 s per GiB).
@@ -338,6 +342,15 @@ async function pickFiles(
   if (already > 0) parts.push(`${already} already loaded`);
   if (listing.problems.length > 0) parts.push(`${listing.problems.length} could not be listed`);
   return { load, skipped, note: parts.length > 0 ? parts.join(', ') : null };
+}
+
+/** The files, those of the most common extension (compression suffixes aside) first, each group in listing order. */
+function byMajorityKind(files: ListedFile[]): ListedFile[] {
+  const kind = (f: ListedFile): string => /(\.[^./]+)?(\.(gz|zst))?$/i.exec(f.uri.replace(/^.*\//, ''))?.[1]?.toLowerCase() ?? '';
+  const counts = new Map<string, number>();
+  for (const f of files) counts.set(kind(f), (counts.get(kind(f)) ?? 0) + 1);
+  const top = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+  return [...files.filter((f) => kind(f) === top), ...files.filter((f) => kind(f) !== top)];
 }
 
 /** A directory's run is identified by the files it loads. */

@@ -1,5 +1,5 @@
 /**
- * A real S3-compatible server on 127.0.0.1 for tests: s3rver, in-process, data in a temp dir.
+ * A real S3-compatible server on 127.0.0.1 for tests: s3rver, in a child process, data in a temp dir.
  *
  * Why s3rver: of the S3 servers installable from npm that run offline on Node 20 it is the
  * most used (about 900k downloads a week) and long established (jamhall/s3rver, a Koa
@@ -10,13 +10,17 @@
  * access key exists but does not verify SigV4 signatures (a wrong secret is accepted), and
  * it ignores If-Match (S3Source also compares the response's ETag itself). MinIO is not on
  * npm; @20minutes/s3rver (a fork) needs Node 24 and fauxqs Node 22.5.
+ * It runs in a process of its own started with --openssl-legacy-provider: s3rver encrypts
+ * ListObjectsV2 continuation tokens with DES, which Node 20's OpenSSL 3 refuses otherwise
+ * (every listing longer than one page answered 500).
  * Excluded from the build: test code only.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import S3rver from 's3rver';
 
 /** s3rver's built-in account. */
 export const LOCAL_S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
@@ -34,8 +38,20 @@ export interface LocalS3 {
 
 export async function startLocalS3(): Promise<LocalS3> {
   const directory = mkdtempSync(join(tmpdir(), 'cf-s3-'));
-  const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory });
-  const { port } = await server.run();
+  const script =
+    "const S3rver = require('s3rver');" +
+    "new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: process.argv[1] }).run()" +
+    '.then(({ port }) => process.stdout.write(port + "\\n"), (e) => { console.error(e); process.exit(1); });';
+  const server = spawn(process.execPath, ['--openssl-legacy-provider', '-e', script, directory], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  server.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  await Promise.race([
+    new Promise<void>((resolve) => server.stdout!.on('data', () => out.includes('\n') && resolve())),
+    once(server, 'exit').then(() => {
+      throw new Error('s3rver did not start');
+    }),
+  ]);
+  const port = Number(out.trim());
   const endpoint = `http://127.0.0.1:${port}`;
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'; // as s3Client() does
   const client = new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials: LOCAL_S3_CREDENTIALS });
@@ -56,7 +72,10 @@ export async function startLocalS3(): Promise<LocalS3> {
     },
     async close() {
       client.destroy();
-      await server.close();
+      if (server.exitCode === null) {
+        server.kill('SIGTERM');
+        await once(server, 'exit');
+      }
       rmSync(directory, { recursive: true, force: true });
     },
   };
