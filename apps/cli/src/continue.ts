@@ -7,10 +7,11 @@
  */
 import type { Config } from '@copyfleet/config';
 import { getChunk, type RunRow } from '@copyfleet/db';
-import { createLogger, openContextPatiently, resumeRun, retryChunk, type Context } from '@copyfleet/run';
+import { assertReachable, createLogger, openContextPatiently, resumeRun, retryChunk, type Context } from '@copyfleet/run';
 import { LocalRun } from './local-run.js';
 
 export async function continueCommand(config: Config, runId: string, opts: { detach: boolean; chunk?: number }): Promise<number> {
+  await assertReachable(config);
   const ctx = await openContextPatiently(config, 'cli', createLogger('cli'));
   if (!ctx) return 1;
   try {

@@ -9,7 +9,7 @@ import { ConfigError, loadConfig, parseSize, type ConfigInput } from '@copyfleet
 import { inferSpec, LoadRequestError, type LoadRequest } from '@copyfleet/design';
 import { serve } from '@copyfleet/host';
 import { describeRun, exportRejects, formatRunStatus, type RejectsFormat } from '@copyfleet/inspect';
-import { createLogger, openContext, openContextPatiently, startOrResumeRun, superviseRun } from '@copyfleet/run';
+import { assertReachable, createLogger, openContext, openContextPatiently, startOrResumeRun, superviseRun, UnreachableError } from '@copyfleet/run';
 import { createWriteStream, openSync, type WriteStream } from 'node:fs';
 import { createPool } from '@copyfleet/db';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -51,7 +51,9 @@ program
     const explicit: ConfigInput = {};
     if (o.workers) explicit.workers = o.workers;
     if (o.chunk) explicit.chunkBytes = o.chunk;
-    process.exitCode = await loadCommand(loadConfig(explicit), requestFrom(inputs, o));
+    const config = loadConfig(explicit);
+    await assertReachable(config);
+    process.exitCode = await loadCommand(config, requestFrom(inputs, o));
   });
 
 program
@@ -104,7 +106,9 @@ program
   .description('where a run is: chunks done/running/retrying/waiting/dead, rows, rejects, throughput, ETA')
   .option('--json', 'one JSON object, for machines')
   .action(async (runId: string, o: { json?: boolean }) => {
-    const ctx = await openContext(loadConfig(), 'cli');
+    const config = loadConfig();
+    await assertReachable(config);
+    const ctx = await openContext(config, 'cli');
     try {
       const report = await describeRun(ctx, runId);
       process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatRunStatus(report));
@@ -202,7 +206,8 @@ try {
   await program.parseAsync();
 } catch (err) {
   // Errors users can act on get their message only; anything else also its stack.
-  const known = err instanceof ConfigError || err instanceof LoadRequestError || ['SourceError', 'PlanError', 'DatasetSpecError'].includes((err as Error).name);
+  const known =
+    err instanceof ConfigError || err instanceof LoadRequestError || err instanceof UnreachableError || ['SourceError', 'PlanError', 'DatasetSpecError'].includes((err as Error).name);
   process.stderr.write(`copyfleet: ${known ? (err as Error).message : ((err as Error).stack ?? String(err))}\n`);
   process.exitCode = 1;
 }

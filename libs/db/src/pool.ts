@@ -8,6 +8,8 @@ export interface PoolOptions {
   max: number;
   /** Shows up in pg_stat_activity. */
   applicationName: string;
+  /** How long to wait for a connection. @defaultValue 30000 */
+  connectionTimeoutMillis?: number;
 }
 
 export function createPool(databaseUrl: string, opts: PoolOptions): pg.Pool {
@@ -16,7 +18,7 @@ export function createPool(databaseUrl: string, opts: PoolOptions): pg.Pool {
     max: opts.max,
     application_name: opts.applicationName,
     options: '-c TimeZone=UTC',
-    connectionTimeoutMillis: 30_000,
+    connectionTimeoutMillis: opts.connectionTimeoutMillis ?? 30_000,
   });
   // An idle client losing its connection (PostgreSQL restarted) must not crash the process.
   pool.on('error', (err) => {

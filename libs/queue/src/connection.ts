@@ -5,10 +5,11 @@
  */
 import { Redis } from 'ioredis';
 
-export function createRedis(url: string, opts: { blocking: boolean }): Redis {
+export function createRedis(url: string, opts: { blocking: boolean; connectTimeoutMs?: number; noRetry?: boolean }): Redis {
   return new Redis(url, {
-    maxRetriesPerRequest: opts.blocking ? null : 20,
+    maxRetriesPerRequest: opts.noRetry ? 0 : opts.blocking ? null : 20,
     enableReadyCheck: true,
-    retryStrategy: (times) => Math.min(200 * 2 ** Math.min(times, 6), 5000) + Math.floor(Math.random() * 200),
+    ...(opts.connectTimeoutMs ? { connectTimeout: opts.connectTimeoutMs } : {}),
+    retryStrategy: opts.noRetry ? () => null : (times) => Math.min(200 * 2 ** Math.min(times, 6), 5000) + Math.floor(Math.random() * 200),
   });
 }

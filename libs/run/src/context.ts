@@ -1,6 +1,6 @@
 /** The connections a copyfleet process holds, made from the validated config. */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Config } from '@copyfleet/config';
+import { maskUrl, type Config } from '@copyfleet/config';
 import { classifyDbError, createPool, describeError, migrate } from '@copyfleet/db';
 import { cappedBackoff, createRedis, Queues } from '@copyfleet/queue';
 import type pg from 'pg';
@@ -69,4 +69,42 @@ export async function openContextPatiently(config: Config, role: string, log: Lo
 function enqueueFailpoint(): (() => Promise<void>) | undefined {
   const m = /(?:^|,)\s*after-enqueue-batch=(\d+)/.exec(process.env.COPYFLEET_FAILPOINTS ?? '');
   return m ? () => sleep(Number(m[1])) : undefined;
+}
+
+export class UnreachableError extends Error {
+  override readonly name = 'UnreachableError';
+}
+
+/**
+ * For commands a person waits on (load, status, resume, retry): PostgreSQL and Redis must
+ * answer within `timeoutMs`, or the command stops saying which server (password masked) and
+ * what to check — instead of waiting for ever as the long-running processes do.
+ */
+export async function assertReachable(config: Config, timeoutMs = 5000): Promise<void> {
+  const pool = createPool(config.databaseUrl, { max: 1, applicationName: `copyfleet-check-${process.pid}`, connectionTimeoutMillis: timeoutMs });
+  const redis = createRedis(config.redisUrl, { blocking: false, connectTimeoutMs: timeoutMs, noRetry: true });
+  redis.on('error', () => undefined); // reported below, once
+  const within = <T>(p: Promise<T>): Promise<T> =>
+    Promise.race([
+      p,
+      new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs + 500).unref()),
+    ]);
+  try {
+    const [pg, rd] = await Promise.allSettled([within(pool.query('SELECT 1')), within(redis.ping())]);
+    if (pg.status === 'rejected') {
+      throw new UnreachableError(
+        `cannot reach PostgreSQL at ${maskUrl(config.databaseUrl)} (${describeError(pg.reason)}). ` +
+          'Is it running and reachable from here? Check DATABASE_URL (in the environment or .env), or run `make setup` to start the private one.',
+      );
+    }
+    if (rd.status === 'rejected') {
+      throw new UnreachableError(
+        `cannot reach Redis at ${maskUrl(config.redisUrl)} (${(rd.reason as Error).message}). ` +
+          'Is it running and reachable from here? Check REDIS_URL (in the environment or .env), or run `make setup` to start the private one.',
+      );
+    }
+  } finally {
+    redis.disconnect();
+    await pool.end().catch(() => undefined);
+  }
 }

@@ -1,4 +1,4 @@
-export { openContext, openContextPatiently, type Context } from './context.js';
+export { assertReachable, openContext, openContextPatiently, UnreachableError, type Context } from './context.js';
 export { startRun, startOrResumeRun, type StartedRun } from './start-run.js';
 export { compactRun, reportRun, appendedNote, filesNote } from './finalize.js';
 export { superviseRun, type SuperviseOptions } from './supervise.js';
