@@ -11,6 +11,10 @@
  *   copyfleet.copy.throughput                              gauge (By/s), the last COPY of this worker per run
  *   copyfleet.chunks{state=waiting|active|retrying|dead}   gauge, per run (from observeChunkStates)
  *   copyfleet.chunk.oldest_waiting_age                     gauge (s), per run — BullMQ has none (bullmq#3237)
+ *
+ * On /metrics the names are the OTel names with dots as underscores and `_total` on
+ * counters (copyfleet_rows_loaded_total, copyfleet_chunk_duration_bucket, copyfleet_chunks);
+ * attributes become labels (copyfleet_run_id, copyfleet_state).
  *   copyfleet.runs.finished{status}                        counter, per run end
  *
  * Before startMetrics() every record* call is a no-op. Cardinality: a run id per run;
@@ -80,16 +84,17 @@ export async function startMetrics(opts: MetricsOptions): Promise<Metrics> {
     const { OTLPMetricExporter } =
       protocol === 'http/json' ? await import('@opentelemetry/exporter-metrics-otlp-http') : await import('@opentelemetry/exporter-metrics-otlp-proto');
     const interval = Number(env.OTEL_METRIC_EXPORT_INTERVAL) || 60_000;
-    readers.push(new sdk.PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter(), exportIntervalMillis: interval, exportTimeoutMillis: Math.min(30_000, interval) }));
+    readers.push(new sdk.PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter(metricsEndpoint(env)), exportIntervalMillis: interval, exportTimeoutMillis: Math.min(30_000, interval) }));
   }
   const service = env.OTEL_SERVICE_NAME?.trim() || serviceName(opts.service);
   const resource = processResource(service).merge(detectResources({ detectors: [envDetector, hostDetector] }));
   const provider = new sdk.MeterProvider({
     resource,
     readers,
+    // One view only: every view an instrument matches is one more stream of it (a '*' view
+    // beside this one doubled the histogram). The SDK's default limit of 2000 attribute sets applies.
     views: [
       { instrumentName: 'copyfleet.chunk.duration', aggregation: { type: sdk.AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: DURATION_BUCKETS } } },
-      { instrumentName: '*', aggregationCardinalityLimit: 2000 },
     ],
   });
   metrics.setGlobalMeterProvider(provider);
@@ -134,6 +139,14 @@ export async function startMetrics(opts: MetricsOptions): Promise<Metrics> {
     },
   };
   return started;
+}
+
+/** The OTLP metrics URL from `env` (the exporter itself would read process.env only). */
+function metricsEndpoint(env: NodeJS.ProcessEnv): { url?: string } {
+  const signal = env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT?.trim();
+  if (signal) return { url: signal };
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
+  return base ? { url: `${base.replace(/\/+$/, '')}/v1/metrics` } : {};
 }
 
 /** A committed chunk: its rows, rejects and input bytes; `copySeconds` gives the throughput gauge. */
