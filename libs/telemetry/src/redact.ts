@@ -13,7 +13,8 @@
  *                    and the stack's message line are dropped (they repeat the row).
  */
 
-const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):[^\s@]*@/gi;
+// Up to the last @ of the URL: a password may itself hold @ or :.
+const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):\S*@/gi;
 const PASSWORD_PAIR = /\b(password|passwd|pwd)\s*[=:]\s*("[^"]*"|'[^']*'|[^\s&;,]+)/gi;
 const AWS_KEY_ID = /\b(AKIA|ASIA)[A-Z0-9]{16}\b/g;
 const SECRET_PAIR = /\b([a-z_]*(?:secret|token|api[_-]?key|access[_-]?key)[a-z_]*)\s*[=:]\s*("[^"]*"|'[^']*'|[^\s&;,]+)/gi;
@@ -26,14 +27,15 @@ export function redactText(text: string): string {
     .replace(AWS_KEY_ID, '$1****************');
 }
 
-/** A URL as it may be shown: password masked, query string (tokens live there) and webhook paths cut. */
+/** A URL as it may be shown: query string (tokens live there) cut; the path too unless keepPath (then the password masked). */
 export function redactUrl(url: string, opts: { keepPath?: boolean } = {}): string {
   try {
     const u = new URL(url);
+    // Without the path: scheme and host only (user names of webhook URLs can be tokens too).
+    if (!opts.keepPath) return `${u.protocol}//${u.host}${u.pathname.length > 1 ? '/…' : '/'}`;
     if (u.password) u.password = '***';
     u.search = '';
     u.hash = '';
-    if (!opts.keepPath && u.pathname.length > 1) u.pathname = '/…';
     return u.toString();
   } catch {
     return redactText(url);
