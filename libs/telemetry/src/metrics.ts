@@ -23,7 +23,7 @@
  * long-lived workers now and then or scrape through an aggregating collector.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { metrics, type Counter, type Gauge, type Histogram, type ObservableGauge } from '@opentelemetry/api';
+import type { Counter, Gauge, Histogram, ObservableGauge } from '@opentelemetry/api';
 import { Attr, serviceName, type Service } from './attributes.js';
 import { otlpProtocol } from './switch.js';
 
@@ -63,7 +63,8 @@ const DURATION_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 6
 export async function startMetrics(opts: MetricsOptions): Promise<Metrics> {
   if (started) return started;
   const env = opts.env ?? process.env;
-  const [sdk, { detectResources, envDetector, hostDetector }, { processResource }] = await Promise.all([
+  const [{ metrics }, sdk, { detectResources, envDetector, hostDetector }, { processResource }] = await Promise.all([
+    import('@opentelemetry/api'),
     import('@opentelemetry/sdk-metrics'),
     import('@opentelemetry/resources'),
     import('./resource.js'),

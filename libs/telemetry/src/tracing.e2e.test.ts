@@ -104,7 +104,7 @@ describe('tracing across processes', () => {
   });
 
   it('loads the SDK when on', () => {
-    expect(consumerOut).toContain('SDK_LOADED=true TRACING=true');
+    expect(consumerOut).toContain('OTEL_LOADED=true TRACING=true');
   });
 });
 
@@ -135,11 +135,11 @@ describe('the switch and the preload', () => {
     }
   });
 
-  it('is off without an exporter: no SDK module loaded, no traceparent in the payload', async () => {
+  it('is off without an exporter: no OpenTelemetry module loaded (not even the API), no traceparent in the payload', async () => {
     const env = { OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_TRACES_EXPORTER: '', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '' };
     const produced = await child(['producer', testServices().databaseUrl], env);
     expect(JSON.parse(/^PAYLOAD=(.*)$/m.exec(produced)![1]!)).toEqual({ runId: '42', chunkNo: 7, traceParent: null });
     const out = await child(['consumer', testServices().databaseUrl, JSON.stringify({ runId: '42', chunkNo: 7, traceParent: null })], env);
-    expect(out).toContain('SDK_LOADED=false TRACING=false');
+    expect(out).toContain('OTEL_LOADED=false TRACING=false');
   });
 });

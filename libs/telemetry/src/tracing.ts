@@ -20,7 +20,8 @@
  * (taskforcesh/bullmq#4731), and the run must be joinable from PostgreSQL alone (a
  * resumed run re-queues chunks from the ledger, long after the producer's span ended).
  */
-import { context, propagation, ROOT_CONTEXT, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
+// Types only: while tracing is off not even the API package is loaded.
+import type { Span, SpanContext, Tracer } from '@opentelemetry/api';
 import { Attr, serviceName, type Service, type SpanAttributes, type SpanNameValue } from './attributes.js';
 import { redactError } from './redact.js';
 import { otlpMetricsEnabled, tracingEnabled } from './switch.js';
@@ -48,6 +49,7 @@ export interface Telemetry {
 interface Started {
   sdk: { shutdown(): Promise<void> };
   tracer: Tracer;
+  api: typeof import('@opentelemetry/api');
 }
 
 let started: Started | null = null;
@@ -62,8 +64,9 @@ export async function startTelemetry(opts: TelemetryOptions): Promise<Telemetry>
     return current;
   }
   // Only now: the SDK costs ~150 ms of start-up and memory nobody asked for when off.
-  const [{ NodeSDK }, { PgInstrumentation }, { processResource }, { keepSpan, FilteringSpanProcessor }, { spanProcessorsFromEnv }, { envDetector, hostDetector }] =
+  const [api, { NodeSDK }, { PgInstrumentation }, { processResource }, { keepSpan, FilteringSpanProcessor }, { spanProcessorsFromEnv }, { envDetector, hostDetector }] =
     await Promise.all([
+      import('@opentelemetry/api'),
       import('@opentelemetry/sdk-node'),
       import('@opentelemetry/instrumentation-pg'),
       import('./resource.js'),
@@ -98,7 +101,7 @@ export async function startTelemetry(opts: TelemetryOptions): Promise<Telemetry>
     logRecordProcessors: [],
   });
   sdk.start();
-  started = { sdk, tracer: trace.getTracer('copyfleet') };
+  started = { sdk, tracer: api.trace.getTracer('copyfleet'), api };
   const stop = started;
   current = {
     tracing: true,
@@ -119,8 +122,22 @@ export function currentTelemetry(): Telemetry | null {
   return current;
 }
 
-/** The no-op span handed to withSpan's function while tracing is off. */
-const NOOP_SPAN = trace.wrapSpanContext({ traceId: '0'.repeat(32), spanId: '0'.repeat(16), traceFlags: 0 });
+/** The no-op span handed to withSpan's function while tracing is off (the API's own would need the API loaded). */
+const NOOP_CONTEXT: SpanContext = { traceId: '0'.repeat(32), spanId: '0'.repeat(16), traceFlags: 0 };
+const NOOP_SPAN: Span = {
+  spanContext: () => NOOP_CONTEXT,
+  setAttribute: () => NOOP_SPAN,
+  setAttributes: () => NOOP_SPAN,
+  addEvent: () => NOOP_SPAN,
+  addLink: () => NOOP_SPAN,
+  addLinks: () => NOOP_SPAN,
+  setStatus: () => NOOP_SPAN,
+  updateName: () => NOOP_SPAN,
+  end: () => undefined,
+  isRecording: () => false,
+  recordException: () => undefined,
+};
+const STATUS_ERROR = 2; // SpanStatusCode.ERROR
 
 /**
  * Run `fn` in a span named `name` with `attrs`. An exception is recorded (redacted: no
@@ -145,19 +162,19 @@ export async function withSpan<T>(name: SpanNameValue, attrs: SpanAttributes, fn
 export function markSpanFailed(span: Span, err: unknown): void {
   const e = redactError(err);
   span.recordException({ name: e.name, message: e.message, ...(e.code ? { code: e.code } : {}), ...(e.stack ? { stack: e.stack } : {}) });
-  span.setStatus({ code: SpanStatusCode.ERROR, message: e.code ? `${e.name} (SQLSTATE ${e.code}): ${e.message}` : `${e.name}: ${e.message}` });
+  span.setStatus({ code: STATUS_ERROR, message: e.code ? `${e.name} (SQLSTATE ${e.code}): ${e.message}` : `${e.name}: ${e.message}` });
 }
 
 /** Set counts on the active span (e.g. rows and rejects once a chunk is parsed); no-op when off. */
 export function setSpanAttributes(attrs: SpanAttributes): void {
-  if (started) trace.getActiveSpan()?.setAttributes(attrs);
+  if (started) started.api.trace.getActiveSpan()?.setAttributes(attrs);
 }
 
 /** The active span's W3C traceparent ("00-<trace>-<span>-01"), or null when tracing is off or no span is active. */
 export function injectContext(): string | null {
   if (!started) return null;
   const carrier: Record<string, string> = {};
-  propagation.inject(context.active(), carrier);
+  started.api.propagation.inject(started.api.context.active(), carrier);
   return carrier.traceparent ?? null;
 }
 
@@ -168,8 +185,8 @@ export function injectContext(): string | null {
  */
 export async function withParentContext<T>(traceparent: string | null | undefined, fn: () => Promise<T> | T): Promise<T> {
   if (!started || !traceparent) return fn();
-  const parent = propagation.extract(ROOT_CONTEXT, { traceparent });
-  return context.with(parent, fn);
+  const { propagation, context, ROOT_CONTEXT } = started.api;
+  return context.with(propagation.extract(ROOT_CONTEXT, { traceparent }), fn);
 }
 
 /** The trace id of a traceparent (for logs and the dashboard's trace link), or null. */

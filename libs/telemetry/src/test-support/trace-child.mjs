@@ -54,8 +54,8 @@ if (role === 'producer') {
     client.release();
   }
   const req = createRequire(import.meta.url);
-  const sdkLoaded = Object.keys(req.cache).some((k) => k.includes('@opentelemetry/sdk-'));
-  process.stdout.write(`SDK_LOADED=${sdkLoaded} TRACING=${telemetry.tracing}\n`);
+  const otelLoaded = Object.keys(req.cache).some((k) => k.includes('@opentelemetry/'));
+  process.stdout.write(`OTEL_LOADED=${otelLoaded} TRACING=${telemetry.tracing}\n`);
 }
 await pool.end();
 await telemetry.shutdown();
