@@ -11,3 +11,4 @@ export {
 } from './metrics.js';
 export { startOpsServer, type OpsServer, type OpsServerOptions } from './ops-server.js';
 export { startObservability, type Observability, type ObservabilityOptions } from './observability.js';
+export { startOtlpReceiver, type OtlpReceiver, type OtlpReceiverOptions, type ReceivedSpan } from './otlp-receiver.js';

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { observeChunkStates, recordChunkFailed, recordChunkLoaded, recordChunkSkipped, recordRunFinished, startMetrics, type Metrics } from './metrics.js';
 import { startOpsServer, type OpsServer } from './ops-server.js';
-import { startOtlpReceiver } from './test-support/otlp-receiver.js';
+import { startOtlpReceiver } from './otlp-receiver.js';
 
 let metrics: Metrics | null = null;
 const servers: OpsServer[] = [];

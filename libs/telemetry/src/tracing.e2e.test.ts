@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testServices } from '@copyfleet/testing';
-import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './test-support/otlp-receiver.js';
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver.js';
 
 const run = promisify(execFile);
 const CHILD = fileURLToPath(new URL('./test-support/trace-child.mjs', import.meta.url));
@@ -141,5 +141,38 @@ describe('the switch and the preload', () => {
     expect(JSON.parse(/^PAYLOAD=(.*)$/m.exec(produced)![1]!)).toEqual({ runId: '42', chunkNo: 7, traceParent: null });
     const out = await child(['consumer', testServices().databaseUrl, JSON.stringify({ runId: '42', chunkNo: 7, traceParent: null })], env);
     expect(out).toContain('OTEL_LOADED=false TRACING=false');
+  });
+});
+
+describe('trace-receiver (the local receiver for make load TRACE=1)', () => {
+  it('writes every span it receives as a JSON line and sums them up on SIGTERM', async () => {
+    const { spawn } = await import('node:child_process');
+    const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'cf-traces-'));
+    const out = join(dir, 'spans.jsonl');
+    const proc = spawn(process.execPath, [fileURLToPath(new URL('../dist/trace-receiver.js', import.meta.url)), '--port', '0', '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no listening line: ${stderr}`)), 20_000);
+        proc.stderr.on('data', () => /listening on/.test(stderr) && (clearTimeout(timer), resolve()));
+      });
+      const url = /listening on (\S+)/.exec(stderr)![1]!;
+      await child(['producer', urlWithPassword()], { OTEL_EXPORTER_OTLP_ENDPOINT: url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      await exited;
+      const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { name: string; service: string; traceId: string; durationMs: number });
+      expect(lines.map((l) => l.name).sort()).toEqual(['plan.enqueue', 'run']);
+      expect(lines.every((l) => l.service === 'copyfleet-splitter' && l.durationMs >= 0)).toBe(true);
+      expect(stderr).toContain('2 span(s) in 1 trace(s): copyfleet-splitter 2');
+      expect(readFileSync(out, 'utf8')).not.toContain(PASSWORD);
+    } finally {
+      proc.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,7 +1,10 @@
 /**
- * A real OTLP/HTTP receiver for tests: what an OpenTelemetry collector does with
- * OTEL_EXPORTER_OTLP_PROTOCOL=http/json, without one (there is none in apt or npm).
- * POST /v1/traces and /v1/metrics bodies are kept raw (for secret greps) and decoded.
+ * A small OTLP/HTTP receiver: what an OpenTelemetry collector does with
+ * OTEL_EXPORTER_OTLP_PROTOCOL=http/json, without one (there is none in apt or npm). The
+ * tests use it, and `trace-receiver.ts` runs it for `make load TRACE=1` on a machine with
+ * no collector. POST /v1/traces and /v1/metrics bodies are kept raw (tests grep them for
+ * secrets) and trace spans decoded; `onSpan` sees each span as it arrives. A body in
+ * protobuf is kept raw but not decoded: use http/json.
  */
 import { createServer, type Server } from 'node:http';
 import { gunzipSync } from 'node:zlib';
@@ -26,6 +29,15 @@ export interface OtlpReceiver {
   close(): Promise<void>;
 }
 
+export interface OtlpReceiverOptions {
+  /** @defaultValue 0 (any free port) */
+  port?: number;
+  host?: string;
+  /** Keep raw bodies and spans in memory (tests); a long-running receiver passes false. @defaultValue true */
+  keep?: boolean;
+  onSpan?: (span: ReceivedSpan & { startUnixNano: string; endUnixNano: string }) => void;
+}
+
 type AnyValue = { stringValue?: string; intValue?: string | number; doubleValue?: number; boolValue?: boolean; arrayValue?: { values?: AnyValue[] } };
 type KeyValue = { key: string; value: AnyValue };
 
@@ -39,7 +51,8 @@ function value(v: AnyValue): unknown {
 }
 const attrs = (list: KeyValue[] | undefined): Record<string, unknown> => Object.fromEntries((list ?? []).map((kv) => [kv.key, value(kv.value)]));
 
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+export async function startOtlpReceiver(opts: OtlpReceiverOptions = {}): Promise<OtlpReceiver> {
+  const keep = opts.keep ?? true;
   const raw: string[] = [];
   const spans: ReceivedSpan[] = [];
   const server: Server = createServer((req, res) => {
@@ -49,14 +62,14 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       let body = Buffer.concat(parts);
       if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
       const text = body.toString('utf8');
-      raw.push(text);
+      if (keep) raw.push(text);
       if (req.url === '/v1/traces' && String(req.headers['content-type']).includes('json')) {
         const doc = JSON.parse(text) as { resourceSpans?: { resource?: { attributes?: KeyValue[] }; scopeSpans?: { scope?: { name?: string }; spans?: Record<string, unknown>[] }[] }[] };
         for (const rs of doc.resourceSpans ?? []) {
           const service = String(attrs(rs.resource?.attributes)['service.name']);
           for (const ss of rs.scopeSpans ?? []) {
             for (const s of ss.spans ?? []) {
-              spans.push({
+              const span = {
                 service,
                 scope: ss.scope?.name ?? '',
                 name: String(s.name),
@@ -66,7 +79,9 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
                 attributes: attrs(s.attributes as KeyValue[]),
                 status: (s.status ?? {}) as ReceivedSpan['status'],
                 events: ((s.events ?? []) as { name: string; attributes?: KeyValue[] }[]).map((e) => ({ name: e.name, attributes: attrs(e.attributes) })),
-              });
+              };
+              if (keep) spans.push(span);
+              opts.onSpan?.({ ...span, startUnixNano: String(s.startTimeUnixNano), endUnixNano: String(s.endTimeUnixNano) });
             }
           }
         }
@@ -75,7 +90,11 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       res.end('{}');
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => resolve());
+  });
   const addr = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${addr.port}`, raw, spans, close: () => new Promise((r) => server.close(() => r())) };
+  return { url: `http://${host}:${addr.port}`, raw, spans, close: () => new Promise((r) => server.close(() => r())) };
 }
