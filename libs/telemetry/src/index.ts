@@ -12,3 +12,5 @@ export {
 export { startOpsServer, type OpsServer, type OpsServerOptions } from './ops-server.js';
 export { startObservability, type Observability, type ObservabilityOptions } from './observability.js';
 export { startOtlpReceiver, type OtlpReceiver, type OtlpReceiverOptions, type ReceivedSpan } from './otlp-receiver.js';
+/** The span type withSpan hands to its function (a type only: nothing is loaded for it). */
+export type { Span } from '@opentelemetry/api';

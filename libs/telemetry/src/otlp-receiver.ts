@@ -25,6 +25,8 @@ export interface OtlpReceiver {
   url: string;
   /** Every request body as received, decoded to text. */
   raw: string[];
+  /** `POST path content-type` of every request. */
+  requests: string[];
   spans: ReceivedSpan[];
   close(): Promise<void>;
 }
@@ -54,6 +56,7 @@ const attrs = (list: KeyValue[] | undefined): Record<string, unknown> => Object.
 export async function startOtlpReceiver(opts: OtlpReceiverOptions = {}): Promise<OtlpReceiver> {
   const keep = opts.keep ?? true;
   const raw: string[] = [];
+  const requests: string[] = [];
   const spans: ReceivedSpan[] = [];
   const server: Server = createServer((req, res) => {
     const parts: Buffer[] = [];
@@ -62,7 +65,10 @@ export async function startOtlpReceiver(opts: OtlpReceiverOptions = {}): Promise
       let body = Buffer.concat(parts);
       if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
       const text = body.toString('utf8');
-      if (keep) raw.push(text);
+      if (keep) {
+        raw.push(text);
+        requests.push(`${req.method} ${req.url} ${req.headers['content-type']}`);
+      }
       if (req.url === '/v1/traces' && String(req.headers['content-type']).includes('json')) {
         const doc = JSON.parse(text) as { resourceSpans?: { resource?: { attributes?: KeyValue[] }; scopeSpans?: { scope?: { name?: string }; spans?: Record<string, unknown>[] }[] }[] };
         for (const rs of doc.resourceSpans ?? []) {
@@ -96,5 +102,5 @@ export async function startOtlpReceiver(opts: OtlpReceiverOptions = {}): Promise
     server.listen(opts.port ?? 0, host, () => resolve());
   });
   const addr = server.address() as { port: number };
-  return { url: `http://${host}:${addr.port}`, raw, spans, close: () => new Promise((r) => server.close(() => r())) };
+  return { url: `http://${host}:${addr.port}`, raw, requests, spans, close: () => new Promise((r) => server.close(() => r())) };
 }

@@ -122,6 +122,16 @@ describe('the switch and the preload', () => {
     }
   });
 
+  it('sends http/protobuf, the SDK default, when no protocol is set', async () => {
+    const receiver = await startOtlpReceiver();
+    try {
+      await child(['producer', urlWithPassword()], { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: '' });
+      expect(receiver.requests).toEqual(['POST /v1/traces application/x-protobuf']);
+    } finally {
+      await receiver.close();
+    }
+  });
+
   it('without the preload, pg is not instrumented (the hook in the preload is what makes it work)', async () => {
     const receiver = await startOtlpReceiver();
     try {
