@@ -56,13 +56,14 @@ export type SpanAttributes = Partial<Record<AttrKey, string | number | boolean>>
 export type Service = 'splitter' | 'worker' | 'compactor' | 'reporter' | 'dashboard' | 'cli';
 export const serviceName = (service: Service): string => `copyfleet-${service}`;
 
-const ROLES: Record<string, Service> = { split: 'splitter', load: 'splitter', worker: 'worker', compactor: 'compactor', reporter: 'reporter', dashboard: 'dashboard' };
+const ROLES: Record<string, Service> = { split: 'splitter', worker: 'worker', compactor: 'compactor', reporter: 'reporter', dashboard: 'dashboard' };
 
 /**
  * The service of a process from its command line, for the preload (which runs before
- * the program): `apps/<role>/dist/main.js`, or `copyfleet <command>` where load and split
- * plan runs (splitter) and worker/compactor/reporter/dashboard are themselves; any other
- * command is the cli.
+ * the program): `apps/<role>/dist/main.js`, or `copyfleet <command>` where split plans
+ * runs (splitter) and worker/compactor/reporter/dashboard are themselves; any other
+ * command — load too, which starts `copyfleet split` and the others as processes of
+ * their own and supervises them — is the cli.
  */
 export function serviceFromArgv(argv: readonly string[]): Service {
   const script = (argv[1] ?? '').replace(/\\/g, '/');

@@ -33,7 +33,7 @@ describe('serviceFromArgv', () => {
     expect(serviceFromArgv([node, 'apps/cli/dist/main.js', 'worker'])).toBe('worker');
     expect(serviceFromArgv([node, 'apps/cli/dist/main.js', 'compactor'])).toBe('compactor');
     expect(serviceFromArgv([node, 'apps/cli/dist/main.js', 'reporter'])).toBe('reporter');
-    expect(serviceFromArgv([node, 'apps/cli/dist/main.js', 'load', 'f.csv'])).toBe('splitter');
+    expect(serviceFromArgv([node, 'apps/cli/dist/main.js', 'load', 'f.csv'])).toBe('cli'); // it starts `copyfleet split`
     expect(serviceFromArgv([node, 'apps/cli/dist/main.js', 'split', '--wait', 'f.csv'])).toBe('splitter');
     expect(serviceFromArgv([node, 'apps/cli/dist/main.js', 'dashboard'])).toBe('dashboard');
     expect(serviceFromArgv([node, 'apps/cli/dist/main.js', 'status', '8'])).toBe('cli');
