@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError, configToEnv, loadConfig } from './config.js';
+import { ConfigError, configToEnv, loadConfig, readTracePg } from './config.js';
 import { maskUrl } from './secrets.js';
 import { parseSize } from './size.js';
 
@@ -118,5 +118,45 @@ describe('maskUrl', () => {
   it('hides the password of strings that are not valid URLs', () => {
     expect(maskUrl('postgres://u:s3cret@host:99999/db')).toBe('postgres://u:***@host:99999/db');
     expect(maskUrl('postgres://u:s3/cret@host/db')).not.toContain('cret');
+  });
+});
+
+// The observability settings: METRICS_PORT, METRICS_HOST, TRACE_PG, NOTIFY_URL, DASHBOARD_URL.
+const fails = (env: Record<string, string>): string => configError({ ...URLS, ...env });
+
+describe('observability settings', () => {
+  it('defaults: ops endpoint on 9464 on all interfaces, slow and failed pg spans, no webhooks, no dashboard link', () => {
+    const c = loadConfig({}, URLS);
+    expect(c).toMatchObject({ metricsPort: 9464, metricsHost: '0.0.0.0', tracePg: 'slow', notifyUrls: [], dashboardUrl: '' });
+  });
+
+  it('METRICS_PORT: a port, 0, or off (null); anything else names the variable', () => {
+    expect(loadConfig({}, { ...URLS, METRICS_PORT: '0' }).metricsPort).toBe(0);
+    expect(loadConfig({}, { ...URLS, METRICS_PORT: 'off' }).metricsPort).toBeNull();
+    expect(fails({ METRICS_PORT: '70000' })).toMatch(/METRICS_PORT: .*port number.*off/);
+    expect(fails({ METRICS_PORT: 'nine' })).toMatch(/METRICS_PORT/);
+  });
+
+  it('NOTIFY_URL: comma-separated http(s) URLs; a bad entry is named by position, never echoed', () => {
+    const c = loadConfig({}, { ...URLS, NOTIFY_URL: 'https://hooks.slack.com/services/T/B/x , http://127.0.0.1:9/h' });
+    expect(c.notifyUrls).toEqual(['https://hooks.slack.com/services/T/B/x', 'http://127.0.0.1:9/h']);
+    const msg = fails({ NOTIFY_URL: 'https://ok.example/h,ftp://secret-token-here' });
+    expect(msg).toMatch(/NOTIFY_URL: entry 2 is not an http\(s\) URL/);
+    expect(msg).not.toContain('secret-token-here');
+  });
+
+  it('TRACE_PG and DASHBOARD_URL are validated; readTracePg applies the same rule without the rest of the config', () => {
+    expect(fails({ TRACE_PG: 'some' })).toMatch(/TRACE_PG is slow .*all or off/);
+    expect(fails({ DASHBOARD_URL: 'not a url' })).toMatch(/DASHBOARD_URL is an http\(s\) URL/);
+    expect(readTracePg({ TRACE_PG: 'all' })).toBe('all');
+    expect(readTracePg({})).toBe('slow');
+    expect(() => readTracePg({ TRACE_PG: 'x' })).toThrow(/TRACE_PG/);
+  });
+
+  it('configToEnv round-trips them for child processes', () => {
+    const c = loadConfig({}, { ...URLS, METRICS_PORT: 'off', NOTIFY_URL: 'http://a.example/1,http://b.example/2' });
+    const again = loadConfig({}, configToEnv(c));
+    expect(again.metricsPort).toBeNull();
+    expect(again.notifyUrls).toEqual(c.notifyUrls);
   });
 });

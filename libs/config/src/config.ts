@@ -18,6 +18,8 @@ const size = z.union([z.string(), z.number()]).transform((v, ctx) => {
   }
 });
 const int = (min: number) => z.coerce.number().int().min(min);
+const METRICS_PORT_RULE = 'METRICS_PORT is a port number (0 for any free one) or off';
+const tracePgSchema = z.enum(['slow', 'all', 'off'], { error: 'TRACE_PG is slow (failed queries and those over 100 ms), all or off' });
 
 const schema = z.object({
   /** PostgreSQL connection string. `make setup` writes one to .env for the local instance. */
@@ -59,6 +61,36 @@ const schema = z.object({
   defaultSchema: z.string().min(1),
   /** SIGTERM grace period for a worker to finish or release its chunk. @defaultValue 30000 */
   shutdownGraceMs: int(0),
+  /**
+   * Port of the ops endpoint (/metrics, /healthz, /readyz) of workers, compactor and
+   * reporter. A port in use makes the process try the next ones (N workers on one host
+   * take 9464, 9465, …); 0 lets the system pick; `off` serves nothing. @defaultValue 9464
+   */
+  metricsPort: z.union([z.literal('off').transform(() => null), int(0).max(65535, METRICS_PORT_RULE)], { error: METRICS_PORT_RULE }),
+  /** Address the ops endpoint binds. @defaultValue 0.0.0.0 (a cluster's Prometheus scrapes the pod address) */
+  metricsHost: z.string().min(1),
+  /** Which pg query spans a trace keeps (when tracing is on): failed and slow (>= 100 ms) ones, all, or off. @defaultValue slow */
+  tracePg: tracePgSchema,
+  /**
+   * Webhooks (comma-separated http(s) URLs: Slack or Teams incoming webhooks, or any
+   * receiver of JSON) that get each run's summary when it ends. @defaultValue none
+   */
+  notifyUrls: z.string().transform((v, ctx) => {
+    const urls = v.split(',').map((s) => s.trim()).filter(Boolean);
+    for (const u of urls) {
+      let ok = false;
+      try {
+        ok = ['http:', 'https:'].includes(new URL(u).protocol);
+      } catch {
+        ok = false;
+      }
+      // The URL itself is not repeated: a webhook URL is a secret (its path is the token).
+      if (!ok) ctx.addIssue({ code: 'custom', message: `entry ${urls.indexOf(u) + 1} is not an http(s) URL; write comma-separated webhook URLs` });
+    }
+    return urls;
+  }),
+  /** Public address of the dashboard, for the links in notifications. @defaultValue none (no link) */
+  dashboardUrl: z.union([z.literal(''), z.url({ protocol: /^https?$/, error: 'DASHBOARD_URL is an http(s) URL, e.g. https://copyfleet.example.com' })]),
 });
 
 export type Config = z.infer<typeof schema>;
@@ -81,6 +113,11 @@ const ENV_KEYS: Record<keyof Config, string> = {
   stagingDir: 'STAGING_DIR',
   defaultSchema: 'PGSCHEMA',
   shutdownGraceMs: 'SHUTDOWN_GRACE_MS',
+  metricsPort: 'METRICS_PORT',
+  metricsHost: 'METRICS_HOST',
+  tracePg: 'TRACE_PG',
+  notifyUrls: 'NOTIFY_URL',
+  dashboardUrl: 'DASHBOARD_URL',
 };
 
 const DEFAULTS: ConfigInput = {
@@ -101,6 +138,11 @@ const DEFAULTS: ConfigInput = {
   stagingDir: '.data/staging',
   defaultSchema: 'public',
   shutdownGraceMs: 30_000,
+  metricsPort: 9464,
+  metricsHost: '0.0.0.0',
+  tracePg: 'slow',
+  notifyUrls: '',
+  dashboardUrl: '',
 };
 
 export class ConfigError extends Error {
@@ -135,9 +177,22 @@ function nonEmpty(v: string | undefined): string | undefined {
   return v === undefined || v === '' ? undefined : v;
 }
 
+/**
+ * TRACE_PG alone, for the tracing preload, which runs before the program and its config
+ * (and must not fail on a missing DATABASE_URL). The same rule as loadConfig's.
+ */
+export function readTracePg(env: NodeJS.ProcessEnv = process.env): Config['tracePg'] {
+  const parsed = tracePgSchema.safeParse(nonEmpty(env.TRACE_PG) ?? DEFAULTS.tracePg);
+  if (!parsed.success) throw new ConfigError(`invalid configuration:\n  TRACE_PG: ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
+}
+
 /** The config as environment variables, for child processes that must agree with this one. */
 export function configToEnv(config: Config): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [key, envName] of Object.entries(ENV_KEYS) as [keyof Config, string][]) env[envName] = String(config[key]);
+  for (const [key, envName] of Object.entries(ENV_KEYS) as [keyof Config, string][]) {
+    const value = config[key];
+    env[envName] = value === null ? 'off' : Array.isArray(value) ? value.join(',') : String(value);
+  }
   return env;
 }
