@@ -59,6 +59,19 @@ const schema = z.object({
   defaultSchema: z.string().min(1),
   /** SIGTERM grace period for a worker to finish or release its chunk. @defaultValue 30000 */
   shutdownGraceMs: int(0),
+  /** Port of `copyfleet dashboard`. @defaultValue 3000 */
+  dashboardPort: int(1).max(65535),
+  /**
+   * Address the dashboard listens on. Anything but 127.0.0.1 / ::1 / localhost needs
+   * DASHBOARD_TOKEN: the dashboard refuses to start open to a network. @defaultValue 127.0.0.1
+   */
+  dashboardHost: z.string().min(1),
+  /** Token of the viewer role (read-only pages and API); empty: none. Never printed. */
+  dashboardToken: z.string(),
+  /** Token of the operator role (retry, resume, cancel, bull-board actions); empty: nobody off localhost. */
+  dashboardOperatorToken: z.string(),
+  /** Trace UI link for a run's trace id: `{traceId}` is replaced (else the id is appended); empty: no link. */
+  traceUiUrl: z.string(),
 });
 
 export type Config = z.infer<typeof schema>;
@@ -81,6 +94,11 @@ const ENV_KEYS: Record<keyof Config, string> = {
   stagingDir: 'STAGING_DIR',
   defaultSchema: 'PGSCHEMA',
   shutdownGraceMs: 'SHUTDOWN_GRACE_MS',
+  dashboardPort: 'DASHBOARD_PORT',
+  dashboardHost: 'DASHBOARD_HOST',
+  dashboardToken: 'DASHBOARD_TOKEN',
+  dashboardOperatorToken: 'DASHBOARD_OPERATOR_TOKEN',
+  traceUiUrl: 'OTEL_TRACE_UI_URL',
 };
 
 const DEFAULTS: ConfigInput = {
@@ -101,6 +119,11 @@ const DEFAULTS: ConfigInput = {
   stagingDir: '.data/staging',
   defaultSchema: 'public',
   shutdownGraceMs: 30_000,
+  dashboardPort: 3000,
+  dashboardHost: '127.0.0.1',
+  dashboardToken: '',
+  dashboardOperatorToken: '',
+  traceUiUrl: '',
 };
 
 export class ConfigError extends Error {

@@ -7,5 +7,6 @@ export * from './sql/runs.js';
 export * from './sql/chunks.js';
 export * from './sql/rejects.js';
 export * from './sql/dead-letters.js';
+export * from './sql/dashboard.js';
 export { classifyDbError, errorCode, type DbFailure } from './errors.js';
 export { withClient, inTransaction, underSavepoint } from './transaction.js';

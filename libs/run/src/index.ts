@@ -7,6 +7,7 @@ export { createLogger, type Logger } from './log.js';
 export { LoadRequestError } from './table-spec.js';
 export type { LoadRequest } from './request.js';
 export { resumeRun, retryChunk } from './continue.js';
+export { cancelRun, type CancelResult } from './cancel.js';
 export { describeRun, formatRunStatus, type RunStatusReport } from './status.js';
 export { settleRun, reconcileRun } from './settle.js';
 export { failureAction, describeError, type FailureAction } from './retry-policy.js';
