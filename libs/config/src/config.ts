@@ -59,8 +59,8 @@ const schema = z.object({
   defaultSchema: z.string().min(1),
   /** SIGTERM grace period for a worker to finish or release its chunk. @defaultValue 30000 */
   shutdownGraceMs: int(0),
-  /** Port of `copyfleet dashboard`. @defaultValue 3000 */
-  dashboardPort: int(1).max(65535),
+  /** Port of `copyfleet dashboard` (0: any free port, printed at start). @defaultValue 3000 */
+  dashboardPort: int(0).max(65535),
   /**
    * Address the dashboard listens on. Anything but 127.0.0.1 / ::1 / localhost needs
    * DASHBOARD_TOKEN: the dashboard refuses to start open to a network. @defaultValue 127.0.0.1
