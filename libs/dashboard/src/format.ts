@@ -3,10 +3,10 @@ import { formatBytes } from '@copyfleet/config';
 
 export { formatBytes };
 
-/** 950, 12.3 k, 3.4 M, 1.2 G (exact below a thousand). */
+/** 2980, 12 k, 3.4 M, 1.2 G (exact below ten thousand). */
 export function formatCount(n: number): string {
   const abs = Math.abs(n);
-  if (abs < 1000) return String(Math.round(n));
+  if (abs < 10_000) return String(Math.round(n));
   const [div, unit] = abs < 1e6 ? [1e3, 'k'] : abs < 1e9 ? [1e6, 'M'] : [1e9, 'G'];
   const v = n / div;
   return `${Math.abs(v) < 10 ? v.toFixed(1) : Math.round(v)} ${unit}`;

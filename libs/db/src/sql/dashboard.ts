@@ -186,7 +186,14 @@ export async function tablePartitions(db: Queryable, schema: string, table: stri
       WHERE t.isleaf ORDER BY c.relname`,
     [schema, table],
   );
-  return rows;
+  if (rows.length > 0) return rows;
+  // A table that is not partitioned has no tree: it is its own one leaf.
+  const plain = await db.query<PartitionInfo>(
+    `SELECT c.relname AS name, NULL AS bound, c.reltuples::bigint AS estimated_rows, pg_total_relation_size(c.oid) AS bytes
+       FROM pg_class c WHERE c.oid = to_regclass(format('%I.%I', $1::text, $2::text))`,
+    [schema, table],
+  );
+  return plain.rows;
 }
 
 /**
