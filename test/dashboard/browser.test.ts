@@ -139,6 +139,8 @@ it('a dead chunk is retried from the run page once its cause is fixed, and loads
     const c = await one<{ loaded: boolean }>(t.pool, 'SELECT loaded_at IS NOT NULL AS loaded FROM copyfleet.chunks WHERE run_id = $1 AND chunk_no = 1', [runId]);
     expect(c.loaded).toBe(true);
     expect(await page.locator('#chunk-grid .chunk[data-state="dead"]').count()).toBe(dead - 1);
+    // The chart, empty before, follows the live region: the committed chunk is drawn.
+    await page.locator('#chart canvas').first().waitFor({ timeout: 5000 });
     await shot('run-retried');
   } finally {
     worker.child.kill('SIGTERM');

@@ -35,18 +35,19 @@
     if (live && run) htmx.ajax('GET', '/runs/' + run[1] + '/fragment', { target: '#live', swap: 'outerHTML' });
   });
 
-  // Throughput chart: refetched every 2 s while the run is live (the live region says so).
+  // Throughput chart: fetched on load and again whenever the live region is refreshed
+  // (every 2 s while the run can change; once more after an action).
   var chartEl = document.getElementById('chart');
   if (!chartEl || typeof uPlot === 'undefined') return;
   var plot = null;
-  function isLive() { var live = document.getElementById('live'); return live && live.dataset.live === 'true'; }
+  var loading = false;
   function draw(d) {
     var data = [d.x, d.mbPerSecond, d.rowsPerSecond];
     if (d.x.length === 0) { chartEl.textContent = 'No chunk committed yet.'; return; }
     if (plot) { plot.setData(data); return; }
     chartEl.textContent = '';
     plot = new uPlot({
-      width: Math.max(320, chartEl.clientWidth), height: 220,
+      width: Math.max(320, chartEl.clientWidth - 12), height: 220,
       series: [
         {},
         { label: 'MB/s', stroke: '#2563eb', fill: 'rgba(37,99,235,0.12)', width: 2, scale: 'mb', value: function (u, v) { return v == null ? '–' : v.toFixed(1) + ' MB/s'; } },
@@ -56,10 +57,14 @@
     }, data, chartEl);
   }
   function load() {
-    if (document.hidden && plot) return schedule();
+    if (loading) return;
+    loading = true;
     fetch(chartEl.dataset.src, { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
-      .then(function (r) { return r.json(); }).then(draw).catch(function () {}).then(schedule);
+      .then(function (r) { return r.json(); }).then(draw).catch(function () {}).then(function () { loading = false; });
   }
-  function schedule() { if (isLive()) setTimeout(load, 2000); else setTimeout(function () { if (isLive()) load(); else schedule(); }, 5000); }
+  document.addEventListener('htmx:afterSettle', function (e) {
+    var t = e.target;
+    if (t && (t.id === 'live' || (t.closest && t.closest('#live')))) load();
+  });
   load();
 })();
