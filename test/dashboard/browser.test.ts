@@ -147,3 +147,23 @@ it('a dead chunk is retried from the run page once its cause is fixed, and loads
     await worker.done;
   }
 });
+
+it('polling pauses while the tab is hidden and refreshes at once when it is shown again', async () => {
+  await page.goto(`${dash.url}/runs`);
+  const polls: number[] = [];
+  page.on('request', (r) => void (r.url().includes('/runs/fragment') && polls.push(Date.now())));
+  await expect.poll(() => polls.length, { timeout: 5000 }).toBeGreaterThan(0); // the runs table polls every 2 s
+  await page.evaluate(() => {
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+  const hiddenAt = Date.now();
+  await page.waitForTimeout(4500);
+  expect(polls.filter((t) => t > hiddenAt + 100)).toEqual([]);
+  await page.evaluate(() => {
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => false });
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+  const shownAt = Date.now();
+  await expect.poll(() => polls.filter((t) => t >= shownAt).length, { timeout: 1000, interval: 50 }).toBeGreaterThan(0);
+});

@@ -78,6 +78,12 @@ describe('auth', () => {
       expect(res.status, path).toBe(403);
       expect(((await res.json()) as { error: string }).error).toMatch(/operator role/);
     }
+    // bull-board: viewers get its read-only mode, operators the full one.
+    const board = async (token: string) => ((await (await fetch(`${guarded.url}/queues/api/queues`, { headers: bearer(token) })).json()) as { queues: { name: string; readOnlyMode: boolean }[] }).queues;
+    const viewerBoard = await board(VIEWER);
+    expect(viewerBoard.map((q) => q.name).sort()).toEqual(['chunks', 'compact', 'report']);
+    expect(viewerBoard.every((q) => q.readOnlyMode)).toBe(true);
+    expect((await board(OPERATOR)).every((q) => !q.readOnlyMode)).toBe(true);
     // bull-board's actions are PUTs: refused for viewers as well.
     expect((await fetch(`${guarded.url}/queues/api/queues/chunks/retry/failed`, { method: 'PUT', headers: bearer(VIEWER) })).status).toBe(403);
     // The operator reaches the action (the run does not exist: 409 with what is wrong).
@@ -152,6 +158,9 @@ describe('pages and API', () => {
       if (path !== '/runs?table=%3Cscript%3E') expect(html, path).toContain(escaped);
       expect(html).not.toMatch(/postgres(ql)?:\/\//);
     }
+    // The run has a file row: the run page lists it (runs without file rows have no Files table: the load test below).
+    const runPage = await (await fetch(`${open.url}/runs/${runId}`)).text();
+    expect(runPage).toMatch(/<table class="files">[\s\S]*\/data\/&lt;script&gt;/);
     // 72 s, human-formatted.
     expect(await (await fetch(`${open.url}/runs`)).text()).toMatch(/1 m 1[12] s/);
     await t.pool.query('DELETE FROM copyfleet.runs WHERE run_id = $1', [runId]);
@@ -193,6 +202,7 @@ describe('pages and API', () => {
     const files = (await (await fetch(`${open.url}/api/runs/${runId}/files`)).json()) as { files: unknown[] };
     const fileRows = await one<{ n: number }>(t.pool, 'SELECT count(*)::int AS n FROM copyfleet.files WHERE run_id = $1', [runId]);
     expect(files.files).toHaveLength(fileRows.n);
+    if (fileRows.n === 0) expect(await (await fetch(`${open.url}/runs/${runId}`)).text()).not.toContain('<table class="files">');
 
     // Rejects: keyset pages of 100 cover every reject once, in file order.
     const seen: number[] = [];
