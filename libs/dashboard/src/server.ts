@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import { RUN_STATUSES, runTables, type AnyRunStatus } from '@copyfleet/db';
+import { RUN_STATUSES, runFiles, runTables, type AnyRunStatus } from '@copyfleet/db';
 import { cancelRun, exportRejects, LoadRequestError, resumeRun, retryChunk, type Context } from '@copyfleet/run';
 import { Eta } from 'eta';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -143,7 +143,9 @@ export function createApp(opts: DashboardOptions): express.Express {
     const reason = typeof req.query.reason === 'string' && req.query.reason ? req.query.reason : undefined;
     const view = await rejectsView(ctx, param(req, 'id'), { after: parseAfter(req.query.after), reason });
     const nextQuery = view.next ? new URLSearchParams({ after: view.next, ...(reason ? { reason } : {}) }).toString() : null;
-    res.type('html').send(render('rejects', { summary, ...view, reason, nextQuery }, res));
+    // File numbers as names where the run has file rows (runs without them show the number).
+    const fileNames = Object.fromEntries((await runFiles(ctx.pool, summary.runId)).map((f) => [f.file_no, f.uri.split('/').pop() ?? f.uri]));
+    res.type('html').send(render('rejects', { summary, ...view, reason, nextQuery, fileNames }, res));
   });
   app.get('/runs/:id/rejects/download', async (req, res) => {
     const run = await runSummary(ctx, param(req, 'id'));
