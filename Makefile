@@ -1,9 +1,10 @@
 # copyfleet: thin entry points; the logic lives in libs/ and scripts/.
 #   make load FILE=data.csv|dir/|'glob*.csv'|s3://bucket/prefix/ [RELOAD=1] [TABLE=t] [WORKERS=n] [CHUNK=64MiB] [KEY=a,b] [PARTITION=month] [DATASET=spec.yaml]
 #   make test
+#   make dashboard                  (runs, chunks, rejects and bull-board on DASHBOARD_PORT, default 3000)
 #   make chaos                      (the fault matrix; RELIABILITY.md says what it proves)
 #   make bench [BENCH_BYTES=1GiB]   (BENCHMARKS.md says what it measures)
-.PHONY: help setup build load test test-unit chaos bench down status clean
+.PHONY: help setup build load dashboard test test-unit chaos bench down status clean
 
 CLI := node apps/cli/dist/main.js
 
@@ -19,6 +20,9 @@ build: ## compile the TypeScript workspaces
 load: setup ## load FILE into PostgreSQL (TABLE, WORKERS, CHUNK, KEY, PARTITION, DATASET optional)
 	@test -n "$(FILE)" || { echo "usage: make load FILE=path/to/file.csv [TABLE=name] [WORKERS=n] [CHUNK=64MiB] [KEY=col,...] [PARTITION=day|week|month|year|none] [DATASET=spec.yaml]" >&2; exit 2; }
 	@$(CLI) load "$(FILE)" $(if $(RELOAD),--reload) $(if $(TABLE),--table "$(TABLE)") $(if $(KEY),--key "$(KEY)") $(if $(PARTITION),--partition "$(PARTITION)") $(if $(DATASET),--dataset "$(DATASET)")
+
+dashboard: setup ## serve the web dashboard on DASHBOARD_PORT (default 3000; docs/dashboard.md)
+	@$(CLI) dashboard
 
 test: setup ## run the test suite against the real PostgreSQL and Redis
 	@node_modules/.bin/vitest run

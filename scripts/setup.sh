@@ -22,4 +22,7 @@ fi
 node_modules/.bin/tsc -b
 chmod +x apps/cli/dist/main.js
 
+# Headless Chromium for the dashboard's browser tests (test/dashboard): Debian's, installed as root like Redis.
+[[ -x /usr/bin/chromium || $EUID -ne 0 ]] || ! command -v apt-get >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 chromium >/dev/null || echo "setup: could not install chromium (apt-get install -y chromium): the dashboard's browser tests need it" >&2
+
 bash scripts/services.sh up

@@ -9,9 +9,10 @@ import { ConfigError, loadConfig, parseSize, type ConfigInput } from '@copyfleet
 import { inferSpec, LoadRequestError, type LoadRequest } from '@copyfleet/design';
 import { serve } from '@copyfleet/host';
 import { describeRun, exportRejects, formatRunStatus, type RejectsFormat } from '@copyfleet/inspect';
-import { assertReachable, createLogger, openContext, openContextPatiently, startOrResumeRun, superviseRun, UnreachableError } from '@copyfleet/run';
+import { assertReachable, cancelRun, createLogger, openContext, openContextPatiently, startOrResumeRun, superviseRun, UnreachableError } from '@copyfleet/run';
 import { createWriteStream, openSync, type WriteStream } from 'node:fs';
 import { createPool } from '@copyfleet/db';
+import { serveDashboard } from '@copyfleet/dashboard';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { continueCommand } from './continue.js';
 import { loadCommand } from './load.js';
@@ -175,6 +176,25 @@ function openOut(path: string): WriteStream {
 }
 
 program
+  .command('dashboard')
+  .description('serve the web dashboard (runs, chunks, rejects; bull-board at /queues) on DASHBOARD_HOST:DASHBOARD_PORT until Ctrl-C')
+  .action(async () => serveDashboard(loadConfig()));
+
+program
+  .command('cancel')
+  .argument('<run_id>')
+  .description('stop a planning or running run: chunks not started are not loaded, chunks in flight commit or roll back; the run ends cancelled')
+  .action(async (runId: string) => {
+    const ctx = await openContext(loadConfig(), 'cli');
+    try {
+      const r = await cancelRun(ctx, runId, 'copyfleet cancel');
+      process.stdout.write(`copyfleet: run ${runId} cancelled: ${r.removedJobs} queued chunk job(s) removed, ${r.inFlight} in flight finish or roll back\n`);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+program
   .command('migrate')
   .description('create or upgrade the copyfleet schema')
   .action(async () => {
@@ -207,7 +227,7 @@ try {
 } catch (err) {
   // Errors users can act on get their message only; anything else also its stack.
   const known =
-    err instanceof ConfigError || err instanceof LoadRequestError || err instanceof UnreachableError || ['SourceError', 'PlanError', 'DatasetSpecError'].includes((err as Error).name);
+    err instanceof ConfigError || err instanceof LoadRequestError || err instanceof UnreachableError || ['SourceError', 'PlanError', 'DatasetSpecError', 'DashboardConfigError'].includes((err as Error).name);
   process.stderr.write(`copyfleet: ${known ? (err as Error).message : ((err as Error).stack ?? String(err))}\n`);
   process.exitCode = 1;
 }

@@ -91,6 +91,19 @@ const schema = z.object({
   }),
   /** Public address of the dashboard, for the links in notifications. @defaultValue none (no link) */
   dashboardUrl: z.union([z.literal(''), z.url({ protocol: /^https?$/, error: 'DASHBOARD_URL is an http(s) URL, e.g. https://copyfleet.example.com' })]),
+  /** Port of `copyfleet dashboard` (0: any free port, printed at start). @defaultValue 3000 */
+  dashboardPort: int(0).max(65535),
+  /**
+   * Address the dashboard listens on. Anything but 127.0.0.1 / ::1 / localhost needs
+   * DASHBOARD_TOKEN: the dashboard refuses to start open to a network. @defaultValue 127.0.0.1
+   */
+  dashboardHost: z.string().min(1),
+  /** Token of the viewer role (read-only pages and API); empty: none. Never printed. */
+  dashboardToken: z.string(),
+  /** Token of the operator role (retry, resume, cancel, bull-board actions); empty: nobody off localhost. */
+  dashboardOperatorToken: z.string(),
+  /** Trace UI link for a run's trace id: `{traceId}` is replaced (else the id is appended); empty: no link. */
+  traceUiUrl: z.string(),
 });
 
 export type Config = z.infer<typeof schema>;
@@ -118,6 +131,11 @@ const ENV_KEYS: Record<keyof Config, string> = {
   tracePg: 'TRACE_PG',
   notifyUrls: 'NOTIFY_URL',
   dashboardUrl: 'DASHBOARD_URL',
+  dashboardPort: 'DASHBOARD_PORT',
+  dashboardHost: 'DASHBOARD_HOST',
+  dashboardToken: 'DASHBOARD_TOKEN',
+  dashboardOperatorToken: 'DASHBOARD_OPERATOR_TOKEN',
+  traceUiUrl: 'OTEL_TRACE_UI_URL',
 };
 
 const DEFAULTS: ConfigInput = {
@@ -143,6 +161,11 @@ const DEFAULTS: ConfigInput = {
   tracePg: 'slow',
   notifyUrls: '',
   dashboardUrl: '',
+  dashboardPort: 3000,
+  dashboardHost: '127.0.0.1',
+  dashboardToken: '',
+  dashboardOperatorToken: '',
+  traceUiUrl: '',
 };
 
 export class ConfigError extends Error {

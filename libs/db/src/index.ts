@@ -9,4 +9,5 @@ export * from './sql/files.js';
 export * from './sql/rejects.js';
 export * from './sql/dead-letters.js';
 export { classifyDbError, describeError, errorCode, type DbFailure } from './errors.js';
+export * from './sql/dashboard.js';
 export { withClient, inTransaction, underSavepoint } from './transaction.js';

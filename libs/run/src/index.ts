@@ -4,6 +4,7 @@ export { compactRun, reportRun, appendedNote, filesNote } from './finalize.js';
 export { superviseRun, type SuperviseOptions } from './supervise.js';
 export { createLogger, throttled, type Logger } from './log.js';
 export { resumeRun, retryChunk } from './continue.js';
+export { cancelRun, type CancelResult } from './cancel.js';
 export { settleRun, reconcileRun } from './settle.js';
 export { chunkSourceOf, runFile } from './run-source.js';
 export { cappedBackoff } from '@copyfleet/queue';

@@ -32,7 +32,7 @@ export interface SuperviseOptions {
 export async function superviseRun(ctx: Context, runId: string, opts: SuperviseOptions = {}): Promise<RunRow> {
   const pollMs = opts.pollMs ?? 500;
   const stallMs = opts.stallMs ?? Math.max(10_000, ctx.config.lockDurationMs + ctx.config.stalledIntervalMs);
-  const finished = opts.until ?? ((run) => run.status === 'done' || run.status === 'failed');
+  const finished = opts.until ?? ((run) => run.status === 'done' || run.status === 'failed' || run.status === 'cancelled');
   let lastDone = -1;
   let lastChange = Date.now();
   let troubles = 0;

@@ -46,14 +46,20 @@ export async function beginAttempt(db: Queryable, runId: string | number, chunkN
   return { exists: rows.length > 0, loaded: rows[0]?.loaded ?? false };
 }
 
-/** Inside the load transaction: lock the ledger row; true if another attempt already committed it. */
+/**
+ * Inside the load transaction: lock the ledger row, and share-lock the run row. True when
+ * the chunk must not load: another attempt already committed it, or the run was cancelled.
+ * (A cancel waits for the chunks holding its run row to commit, and later attempts see it:
+ * the cancelled run's figures are exactly what is in the table.)
+ */
 export async function lockChunk(client: pg.PoolClient, runId: string | number, chunkNo: number): Promise<boolean> {
-  const { rows } = await client.query<{ loaded: boolean }>(
-    'SELECT loaded_at IS NOT NULL AS loaded FROM copyfleet.chunks WHERE run_id = $1 AND chunk_no = $2 FOR UPDATE',
+  const { rows } = await client.query<{ loaded: boolean; status: string }>(
+    `SELECT c.loaded_at IS NOT NULL AS loaded, r.status FROM copyfleet.chunks c JOIN copyfleet.runs r USING (run_id)
+      WHERE c.run_id = $1 AND c.chunk_no = $2 FOR UPDATE OF c FOR SHARE OF r`,
     [runId, chunkNo],
   );
   if (rows.length === 0) throw new Error(`chunk ${chunkNo} of run ${runId} is not in the ledger`);
-  return rows[0]!.loaded;
+  return rows[0]!.loaded || rows[0]!.status === 'cancelled';
 }
 
 export async function markLoaded(

@@ -30,19 +30,6 @@ export async function getRun(db: Queryable, runId: string | number): Promise<Run
   return rows[0] ?? null;
 }
 
-/**
- * The latest run of this input into this table if it did not finish (running, or
- * failed and waiting for its cause to be fixed): running the command again resumes it.
- */
-export async function findResumableRun(db: Queryable, source: string, version: string, table: string): Promise<RunRow | null> {
-  const { rows } = await db.query<RunRow>(
-    `SELECT * FROM copyfleet.runs
-      WHERE source = $1 AND source_version = $2 AND target_table = $3 AND status <> 'done'
-        AND run_id = (SELECT max(run_id) FROM copyfleet.runs WHERE source = $1 AND source_version = $2 AND target_table = $3)`,
-    [source, version, table],
-  );
-  return rows[0] ?? null;
-}
 
 /**
  * The latest run of these inputs into this table if it is not finished (planning,
@@ -86,11 +73,11 @@ export async function transitionRun(db: Queryable, runId: string | number, from:
         SET status = $3,
             message = CASE WHEN $4::boolean THEN $5 ELSE message END,
             planned_at = CASE WHEN $3 = 'running' THEN coalesce(planned_at, clock_timestamp()) ELSE planned_at END,
-            finished_at = CASE WHEN $3 IN ('done', 'failed') THEN clock_timestamp() ELSE NULL END,
+            finished_at = CASE WHEN $3 IN ('done', 'failed', 'cancelled') THEN clock_timestamp() ELSE NULL END,
             -- A finished run, failed ones included, states what its committed chunks put in the table.
-            rows_loaded = CASE WHEN $3 IN ('done', 'failed')
+            rows_loaded = CASE WHEN $3 IN ('done', 'failed', 'cancelled')
                                THEN (SELECT coalesce(sum(c.rows_loaded), 0) FROM copyfleet.chunks c WHERE c.run_id = $1) ELSE rows_loaded END,
-            rows_rejected = CASE WHEN $3 IN ('done', 'failed')
+            rows_rejected = CASE WHEN $3 IN ('done', 'failed', 'cancelled')
                                  THEN (SELECT coalesce(sum(c.rows_rejected), 0) FROM copyfleet.chunks c WHERE c.run_id = $1) ELSE rows_rejected END
       WHERE run_id = $1 AND status = ANY($2::text[])`,
     [runId, from, to, message !== undefined, message ?? null],
