@@ -20,7 +20,13 @@ export class LocalRun {
 
   /** Starts the processes at once: their start-up overlaps whatever the caller does next. */
   constructor(private readonly config: Config) {
-    this.env = { ...process.env, ...configToEnv(config), LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
+    this.env = {
+      ...process.env,
+      ...configToEnv(config),
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      // On a laptop the processes serve no /metrics unless METRICS_PORT asks (it costs each one start-up time).
+      METRICS_PORT: process.env.METRICS_PORT ?? 'off',
+    };
     this.progress = new ProgressLine(this.t0);
     this.fleet = new Fleet(this.env, (line) => this.progress.print(line));
     for (let i = 1; i <= config.workers; i++) this.fleet.start({ name: `worker-${i}`, args: ['worker'] });

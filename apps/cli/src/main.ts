@@ -15,6 +15,7 @@ import { createPool } from '@copyfleet/db';
 import { serveDashboard } from '@copyfleet/dashboard';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { continueCommand } from './continue.js';
+import { Attr, currentTelemetry, SpanName, withSpan } from '@copyfleet/telemetry';
 import { loadCommand } from './load.js';
 
 const program = new Command('copyfleet').description('Load very large CSV and JSONL files into partitioned PostgreSQL, exactly once.');
@@ -72,7 +73,13 @@ program
     const ctx = await openContextPatiently(loadConfig(), 'splitter', log);
     if (!ctx) return;
     try {
-      const started = await startOrResumeRun(ctx, requestFrom(inputs, o));
+      // The root span of the run's trace (tracing on: docs/observability.md); planning is inside it.
+      const started = await withSpan(SpanName.Run, { [Attr.File]: inputs.join(' ') }, async (span) => {
+        const s = await startOrResumeRun(ctx, requestFrom(inputs, o));
+        span.setAttributes({ [Attr.RunId]: s.runId });
+        return s;
+      });
+      await currentTelemetry()?.shutdown(5000);
       process.stdout.write(`${JSON.stringify(started)}\n`);
       if (o.wait) {
         const run = await superviseRun(ctx, started.runId);

@@ -17,12 +17,15 @@
  */
 import { hostname } from 'node:os';
 import type { Config } from '@copyfleet/config';
-import { describeError, markChunkDead, recordChunkError, settleFile, transitionRun, PartitionCache } from '@copyfleet/db';
+import { describeError, getRun, markChunkDead, recordChunkError, settleFile, transitionRun, PartitionCache } from '@copyfleet/db';
 import { loadChunk, PermanentChunkError, type ChunkRun } from '@copyfleet/loader';
 import {
   createRedis, createWorker, QUEUE, UnrecoverableError, WaitingError, type ChunkJob, type Job, type RunJob, type Worker,
 } from '@copyfleet/queue';
-import { chunkSourceOf, compactRun, createLogger, openContextPatiently, reportRun, runFile, settleRun, throttled, type Context, type Logger } from '@copyfleet/run';
+import { announceRunEnd, chunkSourceOf, compactRun, createLogger, openContextPatiently, reportRun, runFile, settleRun, throttled, type Context, type Logger } from '@copyfleet/run';
+import {
+  Attr, recordChunkFailed, recordChunkLoaded, recordChunkSkipped, SpanName, startObservability, withParentContext, withSpan,
+} from '@copyfleet/telemetry';
 import { failureAction, waitForDatabase } from './retry-policy.js';
 
 export type Role = 'worker' | 'compactor' | 'reporter';
@@ -53,8 +56,17 @@ export async function serve(config: Config, role: Role): Promise<void> {
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   process.on('SIGINT', () => onSignal('SIGINT'));
 
+  // Tracing (when configured, off by default), metrics and /healthz /readyz /metrics on METRICS_PORT.
+  const obs = await startObservability({
+    service: role,
+    metricsPort: config.metricsPort,
+    metricsHost: config.metricsHost,
+    pgSpans: config.tracePg,
+    ready: () => worker !== null && !stop.signal.aborted,
+  });
+  if (obs.ops) log.info('ops endpoint', { port: obs.ops.port });
   const ctx = await openContextPatiently(config, role, log, stop.signal);
-  if (!ctx) return;
+  if (!ctx) return void (await obs.shutdown());
   if (stop.signal.aborted) return void (await ctx.close()); // stopped during start-up
   const connection = createRedis(config.redisUrl, { blocking: true });
   const opts = {
@@ -84,6 +96,7 @@ export async function serve(config: Config, role: Role): Promise<void> {
   await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
   await closed;
   await Promise.allSettled([ctx.close(), connection.quit()]);
+  await obs.shutdown();
 }
 
 /** Grace period over: hand the current job back and exit (its transaction rolls back with the connection). */
@@ -181,13 +194,39 @@ function chunkProcessor(ctx: Context, log: Logger, holder: Holder) {
       return result;
     };
     const record = (err: unknown) => recordChunkError(ctx.pool, task.runId, task.chunkNo, describeError(err)).catch(() => undefined);
-    return patiently(ctx, log, holder, job, token, work, record);
+    // One span per attempt, in the run's trace (the traceparent travels in the job).
+    const t0 = performance.now();
+    const bytes = task.end - task.start;
+    const attrs = { [Attr.RunId]: task.runId, [Attr.FileNo]: task.fileNo ?? 0, [Attr.ChunkNo]: task.chunkNo, [Attr.Attempt]: job.attemptsStarted, [Attr.Bytes]: bytes };
+    return withParentContext(task.traceParent ?? null, () =>
+      withSpan(SpanName.Chunk, attrs, async (span) => {
+        try {
+          const r = await patiently(ctx, log, holder, job, token, work, record);
+          const seconds = (performance.now() - t0) / 1000;
+          span.setAttributes({ [Attr.Rows]: r.rowsLoaded, [Attr.Rejects]: r.rowsRejected, [Attr.PartitionsCreated]: r.partitionsCreated, [Attr.PassThrough]: r.passThrough });
+          if (r.loaded) recordChunkLoaded({ runId: task.runId, rows: r.rowsLoaded, rejects: r.rowsRejected, bytes, seconds, passThrough: r.passThrough });
+          else recordChunkSkipped({ runId: task.runId, seconds });
+          return r;
+        } catch (err) {
+          if ((err as Error).name !== 'WaitingError') recordChunkFailed({ runId: task.runId, seconds: (performance.now() - t0) / 1000 });
+          throw err;
+        }
+      }),
+    );
   };
 }
 
 function runProcessor(ctx: Context, log: Logger, holder: Holder, role: 'compactor' | 'reporter') {
-  return async (job: Job<RunJob>, token?: string) =>
-    patiently<unknown>(ctx, log, holder, job, token, () => (role === 'compactor' ? compactRun(ctx, job.data.runId, log) : reportRun(ctx, job.data.runId, log)));
+  return async (job: Job<RunJob>, token?: string) => {
+    const runId = job.data.runId;
+    const traceParent = job.data.traceParent ?? (await getRun(ctx.pool, runId))?.trace_parent ?? null;
+    return withParentContext(traceParent, () =>
+      withSpan(role === 'compactor' ? SpanName.Compact : SpanName.Report, { [Attr.RunId]: runId }, async () => {
+        if (role === 'compactor') return patiently<unknown>(ctx, log, holder, job, token, () => compactRun(ctx, runId, log));
+        return patiently(ctx, log, holder, job, token, () => reportRun(ctx, runId, log));
+      }),
+    );
+  };
 }
 
 /** A job out of attempts: a chunk is dead (and its run settles); a compaction or report fails the run. */
@@ -203,7 +242,9 @@ async function onFinalFailure(ctx: Context, job: Job, err: Error, log: Logger): 
     const message =
       `${job.name} failed after ${job.attemptsMade} attempt(s): ${err.message}. ` +
       `Fix the cause, then \`copyfleet resume ${data.runId}\` (or run the same load command again).`;
-    await transitionRun(ctx.pool, data.runId, ['planning', 'running', 'compacting', 'reporting'], 'failed', message);
+    if (await transitionRun(ctx.pool, data.runId, ['planning', 'running', 'compacting', 'reporting'], 'failed', message)) {
+      await announceRunEnd(ctx, data.runId, 'failed', log);
+    }
   } catch (e) {
     // The supervisor's reconciliation finds the failed job and does this later.
     log.error('could not record the failure in PostgreSQL', { run: data.runId, error: (e as Error).message });

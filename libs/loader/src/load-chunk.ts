@@ -23,6 +23,7 @@ import { PermanentChunkError } from './errors.js';
 import { failpoint } from './failpoint.js';
 import type { LoadSpec } from './load-spec.js';
 import { readChunk } from './read-chunk.js';
+import { Attr, SpanName, withSpan } from '@copyfleet/telemetry';
 
 export interface ChunkTask {
   runId: string;
@@ -69,10 +70,24 @@ export async function loadChunk(deps: LoadDeps, run: ChunkRun, task: ChunkTask):
       await client.query('ROLLBACK');
       return skipped;
     }
-    const result = (await tryPassThrough(client, run, task)) ?? (await parseAndCopy(deps, client, run, task));
-    await markLoaded(client, task.runId, task.chunkNo, { loaded: result.rowsLoaded, rejected: result.rowsRejected, lines: result.lines });
-    await failpoint('before-commit');
-    await client.query('COMMIT');
+    // A handful of spans per chunk (the span budget): copy (pass-through) or parse+copy, then commit.
+    const a = { [Attr.RunId]: task.runId, [Attr.ChunkNo]: task.chunkNo };
+    const result =
+      (await withSpan(SpanName.ChunkCopy, { ...a, [Attr.PassThrough]: true }, async (span) => {
+        const r = await tryPassThrough(client, run, task);
+        span.setAttributes({ [Attr.Rows]: r?.rowsLoaded ?? 0, [Attr.PassThrough]: r !== null });
+        return r;
+      })) ??
+      (await withSpan(SpanName.ChunkParse, a, async (span) => {
+        const r = await parseAndCopy(deps, client, run, task);
+        span.setAttributes({ [Attr.Rows]: r.rowsLoaded, [Attr.Rejects]: r.rowsRejected, [Attr.PartitionsCreated]: r.partitionsCreated });
+        return r;
+      }));
+    await withSpan(SpanName.ChunkCommit, a, async () => {
+      await markLoaded(client, task.runId, task.chunkNo, { loaded: result.rowsLoaded, rejected: result.rowsRejected, lines: result.lines });
+      await failpoint('before-commit');
+      await client.query('COMMIT');
+    });
     await failpoint('after-commit');
     return result;
   } catch (err) {

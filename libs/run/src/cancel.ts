@@ -10,6 +10,7 @@
  * exactly what is in the table. A cancelled run is final; load the input again for a new run.
  */
 import { getRun, summarizeRun, transitionRun, type RunRow } from '@copyfleet/db';
+import { announceRunEnd } from './announce.js';
 import type { Context } from './context.js';
 import { LoadRequestError } from '@copyfleet/design';
 
@@ -32,6 +33,7 @@ export async function cancelRun(ctx: Context, runId: string, by = 'an operator')
     throw new LoadRequestError(`run ${runId} is ${run.status}: only a planning or running run can be cancelled`);
   }
   await summarizeRun(ctx.pool, runId);
+  await announceRunEnd(ctx, runId, 'cancelled');
   let removedJobs = 0;
   let inFlight = 0;
   for (const [chunkNo, state] of await ctx.queues.chunkJobStates(runId)) {

@@ -23,6 +23,7 @@ import { defaultReports, runReports, type ReportFile, type ReportPlan } from '@c
 import { qualified } from '@copyfleet/schema';
 import type { Context } from './context.js';
 import type { Logger } from './log.js';
+import { announceRunEnd } from './announce.js';
 import { reconcileRun, settleRun } from './settle.js';
 
 export type CompactOutcome = 'compacted' | 'waiting-for-chunks' | 'not-running';
@@ -81,6 +82,7 @@ export async function reportRun(ctx: Context, runId: string, log?: Logger): Prom
   await setReportsDir(ctx.pool, runId, dir);
   const after = await requireRun(ctx, runId);
   if (await transitionRun(ctx.pool, runId, ['reporting'], 'done', await summaryMessage(ctx, after))) {
+    await announceRunEnd(ctx, runId, 'done', log);
     // The decompressed copies of compressed inputs are not needed any more.
     for (const f of await filesOf(ctx.pool, runId)) {
       const staged = (f.spec as FileSpec | null)?.staged;

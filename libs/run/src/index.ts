@@ -6,6 +6,7 @@ export { createLogger, throttled, type Logger } from './log.js';
 export { resumeRun, retryChunk } from './continue.js';
 export { cancelRun, type CancelResult } from './cancel.js';
 export { settleRun, reconcileRun } from './settle.js';
+export { announceRunEnd } from './announce.js';
 export { chunkSourceOf, runFile } from './run-source.js';
 export { cappedBackoff } from '@copyfleet/queue';
 export { split } from './split.js';

@@ -16,6 +16,7 @@
  * in two processes at once, changes nothing.
  */
 import { failFilesWithDeadChunks, markChunkDead, runSettlement, transitionRun, troubledChunks, unloadedChunks } from '@copyfleet/db';
+import { announceRunEnd } from './announce.js';
 import type { Context } from './context.js';
 
 export type Settlement = 'pending' | 'compacting' | 'failed' | 'not-running';
@@ -30,7 +31,10 @@ export async function settleRun(ctx: Context, runId: string): Promise<Settlement
   }
   if (status !== 'running' && status !== 'failed') return 'not-running';
   await failFilesWithDeadChunks(ctx.pool, runId);
-  await transitionRun(ctx.pool, runId, ['running', 'failed'], 'failed', await deadLetterMessage(ctx, runId, dead));
+  const message = await deadLetterMessage(ctx, runId, dead);
+  // A running run failing now is announced; an already failed one only gets the message the ledger says now.
+  if (await transitionRun(ctx.pool, runId, ['running'], 'failed', message)) await announceRunEnd(ctx, runId, 'failed');
+  else await transitionRun(ctx.pool, runId, ['failed'], 'failed', message);
   return 'failed';
 }
 

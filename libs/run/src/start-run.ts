@@ -28,6 +28,7 @@ import { designTable, LoadRequestError, planLoad, reconcileWithExisting, targetN
 import type { FileSpec, LoadSpec, RunSpec } from '@copyfleet/loader';
 import { countLineFeeds, sampleRecords, type Plan, type Sample } from '@copyfleet/plan';
 import { PartitionCache } from '@copyfleet/db';
+import { Attr, injectContext, SpanName, withSpan } from '@copyfleet/telemetry';
 import { createBronzeSql, createTableSql, qualified, toIdentifier, type Column, type TableSpec } from '@copyfleet/schema';
 import {
   compressionOf, inputBaseName, isPattern, listInputs, normalizeSourceUri, openSource, stageDecompressed,
@@ -69,7 +70,8 @@ export async function startRun(ctx: Context, req: LoadRequest): Promise<StartedR
   const keyed = Boolean(req.key?.length || dataset?.table.key?.length || previous?.table.key?.length);
   const picked = await pickFiles(ctx.pool, targetText, listing, { reload: req.reload === true, keyed });
   const version = oneFile ? listing.files[0]!.version : filesVersion(picked.load);
-  const base = { source: sourceText, version, table: targetText, traceParent: null, startedAt };
+  // The run's trace: the splitter's run span (when tracing is on); every job carries it on.
+  const base = { source: sourceText, version, table: targetText, traceParent: injectContext(), startedAt };
 
   // The table comes from the first file that can be read (an empty one says nothing).
   let design: Designed | null = null;
@@ -162,7 +164,10 @@ async function planRun(ctx: Context, runId: string, runSpec: RunSpec, dataset: D
       const flush = async (): Promise<void> => {
         if (batch.length === 0) return;
         await recordPlannedFiles(client, runId, batch);
-        await ctx.queues.addChunks(batch.flatMap((f) => f.chunks.map((c) => ({ runId, fileNo: f.fileNo, chunkNo: c.chunkNo, start: c.start, end: c.end }))));
+        const traceParent = injectContext();
+        await withSpan(SpanName.PlanEnqueue, { [Attr.RunId]: runId, [Attr.Files]: batch.length }, () =>
+          ctx.queues.addChunks(batch.flatMap((f) => f.chunks.map((c) => ({ runId, fileNo: f.fileNo, chunkNo: c.chunkNo, start: c.start, end: c.end, traceParent })))),
+        );
         for (const f of batch) if (f.chunks.length === 0) await settleFile(client, runId, f.fileNo); // a header-only file is done
         batch.length = 0;
         lastFlush = Date.now();

@@ -17,6 +17,8 @@ export const Attr = {
   Rejects: 'copyfleet.rejects',
   PartitionsCreated: 'copyfleet.partitions_created',
   PassThrough: 'copyfleet.pass_through',
+  /** Files in a batch the splitter queued. */
+  Files: 'copyfleet.files',
   /** Metric attributes only. */
   Status: 'copyfleet.status',
   State: 'copyfleet.state',
