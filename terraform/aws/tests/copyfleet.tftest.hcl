@@ -1,7 +1,9 @@
-# Offline plan+apply against a mocked aws provider (no AWS account): asserts the settings the
-# copyfleet guarantees depend on. The mock invents computed values (ARNs, ids); the assertions
-# compare configuration, not AWS behaviour.
+# Offline plan against a mocked aws provider (no AWS account): asserts the settings copyfleet's
+# guarantees depend on. override_during = plan gives computed attributes (ARNs, ids) mock values
+# at plan time, so no apply/destroy is needed; the assertions compare configuration, not AWS
+# behaviour.
 mock_provider "aws" {
+  override_during = plan
   mock_data "aws_partition" {
     defaults = { partition = "aws" }
   }
@@ -28,9 +30,9 @@ variables {
   redis_auth_token    = "0123456789abcdef0123"
 }
 
-# One apply holds every assertion: each run block starts the aws provider again (seconds each).
+# One run holds every assertion: each run block starts the aws provider again (seconds each).
 run "copyfleet_environment" {
-  command = apply
+  command = plan
 
   # redis keeps bullmq jobs
   assert {
