@@ -121,7 +121,15 @@ describe('compose.yaml', () => {
   const { name, ...rest } = compose;
   delete schema.$schema;
   dropLegacyIds(schema);
-  const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
+  // The schema's own formats, as the Compose specification writes them: Go-style durations
+  // (2s, 1m30s), port mappings ([ip:][host:]container[/proto]), exposed ports, subnets.
+  const formats = {
+    duration: /^(\d+(\.\d+)?(us|ms|s|m|h))+$/,
+    ports: /^((\d{1,3}\.){3}\d{1,3}:)?(\d+(-\d+)?:)?\d+(-\d+)?(\/(tcp|udp))?$/,
+    expose: /^\d+(-\d+)?(\/(tcp|udp))?$/,
+    subnet_ip_address: /^[0-9a-fA-F.:]+\/\d{1,3}$/,
+  };
+  const validate = new Ajv({ strict: false, allErrors: true, formats }).compile(schema);
 
   test('it validates against the Compose specification schema; a misspelled key does not', () => {
     expect(name).toBe('copyfleet');
