@@ -19,6 +19,7 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
   npm install --no-audit --no-fund --loglevel=error
 fi
 
+bash scripts/tools.sh
 node_modules/.bin/tsc -b
 chmod +x apps/cli/dist/main.js
 
