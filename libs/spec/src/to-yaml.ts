@@ -3,7 +3,7 @@
  * edit and pass back with --dataset.
  */
 import type { CsvDialect, FormatName, JsonContainer } from '@copyfleet/parse';
-import { isRangePartition, type TableSpec } from '@copyfleet/schema';
+import { isRangePartition, type TableSpec, type Transform } from '@copyfleet/schema';
 import { stringify } from 'yaml';
 
 export function specToYaml(format: FormatName, dialect: CsvDialect, header: string[] | null, json: JsonContainer | undefined, table: TableSpec): string {
@@ -20,11 +20,12 @@ export function specToYaml(format: FormatName, dialect: CsvDialect, header: stri
   const columns = table.columns.map((c) => {
     const s = c.source;
     const from =
-      s.kind === 'path' ? { path: s.path.join('.') }
+      // A key with a dot in it ("weather_data.city") is written as the list of keys.
+      s.kind === 'path' ? { path: s.path.some((k) => k.includes('.') || k === '') ? s.path : s.path.join('.') }
       : s.kind === 'field' ? (header ? { column: header[s.index] } : { position: s.index + 1 })
       : s.kind === 'const' ? { const: s.value }
       : { from: s.kind };
-    return { name: c.name, type: c.type, ...from };
+    return { name: c.name, type: c.type, ...from, ...(c.transform?.length ? { transform: c.transform.map(transformToYaml) } : {}) };
   });
   const doc = {
     source,
@@ -32,4 +33,16 @@ export function specToYaml(format: FormatName, dialect: CsvDialect, header: stri
     columns,
   };
   return `# Dataset spec inferred by copyfleet. Edit it and load with --dataset (make load DATASET=...).\n${stringify(doc, { lineWidth: 0 })}`;
+}
+
+/** A transform as a spec writes it (the inverse of apply.ts transformFrom). */
+function transformToYaml(t: Transform): unknown {
+  switch (t.kind) {
+    case 'trim':
+      return 'trim';
+    case 'wkt_point':
+      return { wkt_point: t.axis };
+    case 'date_format':
+      return { date_format: t.format };
+  }
 }
