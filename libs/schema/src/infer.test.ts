@@ -147,7 +147,7 @@ describe('inferCsvSchema: types by consensus', () => {
       expect(c.fit).toBeCloseTo(39_999 / 40_000, 10);
       expect(c.outliers).toEqual({ count: 1, examples: [{ value: 'not-a-number', row: at, offset: at * 10, line: at + 2 }] });
       expect(c.note).toBe(
-        `amount: numeric; 1 of 40,000 sampled values is not numbers, e.g. 'not-a-number' at line ${(at + 2).toLocaleString('en-US')} — it will be rejected; type it text in a spec to keep them`,
+        `amount: numeric; 1 of 40,000 sampled values is not a number, e.g. 'not-a-number' at line ${(at + 2).toLocaleString('en-US')} — it will be rejected; type it text in a spec to keep them`,
       );
     }
   });
@@ -268,5 +268,22 @@ describe('inferJsonSchema: consensus on JSON values', () => {
   it('JSON strings keep their other rules: numeric-looking strings stay text, dates are read', () => {
     expect(col([{ a: '12' }, { a: '13' }]).type).toBe('text');
     expect(col([{ a: '28/01/2018' }, { a: '01/02/2018' }]).transform).toEqual([{ kind: 'date_format', format: 'DD/MM/YYYY' }]);
+  });
+});
+
+describe('inferCsvSchema on the real Open Library dump layout', () => {
+  it('the last column, JSON on every line, is jsonb; the timestamps are timestamps', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { CsvReader } = await import('@copyfleet/parse');
+    const file = new URL('../../../../shared/data/real/openlibrary/editions-head-n1000.txt', import.meta.url);
+    const rows: (string | null)[][] = [];
+    // Tab-separated, no quoting (the dump's dialect; detecting it is the sniffer's job).
+    const reader = new CsvReader({ delimiter: 0x09, quote: null, escape: null, encoding: 'utf8' }, { record: (f) => void rows.push(f), bad: () => undefined }, { startOffset: 0, maxRecordBytes: 1 << 24 });
+    reader.push(readFileSync(file));
+    reader.end();
+    expect(rows.length).toBe(1000);
+    const inf = inferCsvSchema(null, rows);
+    expect(inf.columns.map((c) => c.type)).toEqual(['text', 'text', 'bigint', 'timestamp', 'jsonb']);
+    expect(inf.report[4]!.note).toBe('col_5: jsonb: every sampled value is a JSON object or array');
   });
 });

@@ -304,9 +304,10 @@ function noteFor(c: ColumnInference, d: Decision): string | null {
     parts.push(`text; ${fmt(d.near.misses)} of ${fmt(c.values)} sampled values are not ${d.near.what}, more than the ${allowedOutliers(c.values)} tolerated`);
   } else if (c.outliers.count > 0) {
     const e = c.outliers.examples[0]!;
-    const verb = c.outliers.count === 1 ? 'is' : 'are';
+    const one = c.outliers.count === 1;
+    const what = one ? d.what.replace(/^(\w+?)s\b/, (_, w: string) => `${/^[aeiou]/.test(w) ? 'an' : 'a'} ${w}`) : d.what;
     parts.push(
-      `${c.type}; ${fmt(c.outliers.count)} of ${fmt(c.values)} sampled values ${verb} not ${d.what}, e.g. ${quote(e.value)} at ${where(e)} — ` +
+      `${c.type}; ${fmt(c.outliers.count)} of ${fmt(c.values)} sampled values ${one ? 'is' : 'are'} not ${what}, e.g. ${quote(e.value)} at ${where(e)} — ` +
         `${c.outliers.count === 1 ? 'it' : 'they'} will be rejected; type it text in a spec to keep them`,
     );
   } else if (c.transform) parts.push(`${c.type}, read as ${d.what.replace(/^\S+ written /, '')}`);

@@ -5,7 +5,7 @@ import { readerOverrides, tableSpecFrom } from './apply.js';
 import { parseDatasetSpec } from './read.js';
 import { specToYaml } from './to-yaml.js';
 import { CSV_DIALECT } from '@copyfleet/parse';
-import { inferCsvColumns, inferJsonColumns } from '@copyfleet/schema';
+import { inferCsvColumns, inferCsvSchema, inferJsonColumns } from '@copyfleet/schema';
 
 const target = { schema: 'public', table: 't' };
 
@@ -105,5 +105,20 @@ describe('specToYaml round trip', () => {
     expect(yaml).toContain('path: nested.a');
     const fromYaml = tableSpecFrom(parseDatasetSpec(yaml), target, { format: 'json', header: null, csv: [], json: records }, jsonColumns);
     expect(fromYaml.columns.map((c) => c.source)).toEqual([{ kind: 'path', path: ['weather_data.city'] }, { kind: 'path', path: ['nested', 'a'] }]);
+  });
+});
+
+describe('specToYaml with the inference report', () => {
+  it("puts each column's decision above it as a comment, and the YAML still parses to the same spec", () => {
+    const rows = [...Array.from({ length: 2_000 }, (_, i) => [String(i), i % 50 === 0 ? 'N/A' : `${i}.5`]), ['2000', 'not-a-number']];
+    const inf = inferCsvSchema(['id', 'amount'], rows);
+    const table = { ...target, columns: inf.columns, partition: null, key: null };
+    const yaml = specToYaml('csv', CSV_DIALECT, ['id', 'amount'], undefined, table, inf.report);
+    expect(yaml).toContain('  # id: bigint — 100 % of 2,001 sampled values fit\n  - name: id');
+    expect(yaml).toContain(
+      "  # amount: numeric — 99.94 % of 1,961 sampled values fit\n  # amount: numeric; 1 of 1,961 sampled values is not a number, e.g. 'not-a-number' at sampled record 2,001 — it will be rejected; type it text in a spec to keep them; 40 sampled values spelled N/A load as NULL\n  - name: amount",
+    );
+    const plain = specToYaml('csv', CSV_DIALECT, ['id', 'amount'], undefined, table);
+    expect(parseDatasetSpec(yaml)).toEqual(parseDatasetSpec(plain));
   });
 });
