@@ -132,10 +132,11 @@ describe('JSON syntax errors name the line, column and byte', () => {
 
   it('says what was expected where', () => {
     expect(check('{\n  "a": 1\n  "b": 2\n}')).toBe("line 3, column 3 (byte 13): expected ',' or '}' after a member, found '\"'");
-    expect(check('[1, 2')).toBe('line 1, column 6 (byte 5): the document ends inside an array (truncated file?)');
+    expect(check('[1, 2')).toBe('line 1, column 6 (byte 5): the JSON document ends before its records do (truncated file?): an array is still open');
     expect(check('{"a" 1}')).toBe("line 1, column 6 (byte 5): expected ':' after the member name, found '1'");
     expect(check('{a: 1}')).toBe("line 1, column 2 (byte 1): expected a member name in double quotes, found 'a'");
     expect(check('[1, 01x]')).toBe('line 1, column 5 (byte 4): not a JSON value: 01x');
+    expect(check('[{"id": 1}, {"na')).toBe('line 1, column 14 (byte 13): the JSON document ends before its records do (truncated file?): it ends inside the string that starts here ("na")');
     expect(check('[1]]')).toBe("line 1, column 4 (byte 3): expected a value, found ']'");
     expect(check('{"a": "x\\q"}')).toBe('line 1, column 10 (byte 9): invalid escape \\q in a string');
     expect(check('{"é": "tab\there"}')).toBe('line 1, column 11 (byte 11): a control character (U+0009) inside a string; write it as an escape');

@@ -84,12 +84,15 @@ export class JsonChecker {
   end(): JsonSyntaxError | null {
     if (this.error !== null) return this.error;
     const here = { line: this.line, column: this.col + 1, byte: this.pos };
-    if (this.mode === Mode.Str) return this.fail(this.strAt, this.unterminated());
+    if (this.mode === Mode.Str) {
+      const text = Buffer.from(this.strPrefix).toString('utf8').replace(/\uFFFD+$/, '');
+      return this.fail(this.strAt, `the JSON document ends before its records do (truncated file?): it ends inside the string that starts here ("${text}")`);
+    }
     if (this.mode === Mode.Num || this.mode === Mode.Literal) this.finishToken();
     if (this.error !== null) return this.error;
     if (this.stack.length > 0) {
       const open = this.stack.at(-1) === 0x7b ? 'an object' : 'an array';
-      return this.fail(here, `the document ends inside ${open} (truncated file?)`);
+      return this.fail(here, `the JSON document ends before its records do (truncated file?): ${open} is still open`);
     }
     if (!this.sawValue) return this.fail(here, 'the document holds no JSON value');
     return null;
