@@ -93,6 +93,7 @@ async function scan(source: Source, from: number, size: number, chunkBytes: numb
    * while the scan looks past the top-level value for another (then it is a sequence).
    */
   let single: JsonLayout | null = null;
+  let inSequence = false;
 
   let base = from;
   for await (const chunk of source.stream(from, size) as AsyncIterable<Buffer>) {
@@ -123,11 +124,13 @@ async function scan(source: Source, from: number, size: number, chunkBytes: numb
       if (isWs(c)) continue;
       const pos = base + i;
       if (firstValue < 0) firstValue = pos;
-      if (single !== null && depth === 0) {
+      // Only at depth 0 (rare inside a document): the per-byte path stays two compares.
+      if (depth === 0 && single !== null) {
         // Past the document's one value: a comma or another object makes the file a
         // sequence of values (`{...},` is a sequence of one, as exporters write it).
         if (c !== 0x7b && c !== 0x2c) return single; // the planner refuses trailing content
         container = { kind: 'sequence' };
+        inSequence = true;
         containerDepth = 0;
         start = firstValue;
         edges.length = 0;
@@ -135,7 +138,7 @@ async function scan(source: Source, from: number, size: number, chunkBytes: numb
         expectItem = true;
         single = null;
       }
-      if (container?.kind === 'sequence' && depth === 0 && c !== 0x7b && c !== 0x5b && c !== 0x2c) {
+      if (depth === 0 && inSequence && c !== 0x7b && c !== 0x5b && c !== 0x2c) {
         throw broken(`expected the next JSON object of the sequence at byte ${pos}`);
       }
       if (expectItem && depth === containerDepth && c !== 0x5d && c !== 0x7d && c !== 0x2c) {
@@ -201,7 +204,7 @@ async function scan(source: Source, from: number, size: number, chunkBytes: numb
           if (recordsKey !== undefined) throw new JsonLayoutError(`the document has no array under the key "${recordsKey}"`);
           return finish({ kind: 'object' }, pos, pos, []); // {}
         }
-        if (container?.kind === 'sequence') {
+        if (inSequence) {
           if (depth === 0) throw broken(`an unmatched closing bracket at byte ${pos}`);
           depth--;
           if (depth === 0) expectItem = true;
@@ -222,7 +225,7 @@ async function scan(source: Source, from: number, size: number, chunkBytes: numb
     base += chunk.length;
   }
   if (single !== null && depth === 0 && !inStr) return single;
-  if (container?.kind === 'sequence' && depth === 0 && !inStr) return finish(container, start, size, edges);
+  if (inSequence && depth === 0 && !inStr) return finish(container, start, size, edges);
   if (container === null && firstValue < 0) throw new JsonLayoutError('no JSON array or object found');
   throw broken('the JSON document ends before its records do (truncated file?)');
 }
