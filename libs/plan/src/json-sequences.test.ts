@@ -149,6 +149,11 @@ describe('JSON syntax errors name the line, column and byte', () => {
     );
   });
 
+  it('two typographic quotes that happen to balance the brackets are still caught (a string never holds a line feed)', async () => {
+    const source = writeTemp('[\n {"a": "x”},\n {"b": "y”}\n]\n');
+    await expect(planChunks(source, { chunkBytes: 1 << 20 })).rejects.toThrow(/line 2, column 8 \(byte 9\): unterminated string \(it starts with "x”},"\)/);
+  });
+
   it('the real consumption export with a typographic quote fails at its line and column, not "ends before its records do"', async () => {
     const source = new LocalFileSource(join(REAL, 'nike-weekly-sales/consumption.csv'));
     const err = await planChunks(source, { chunkBytes: 1 << 20 }).then(
