@@ -1,10 +1,12 @@
 /**
  * Streaming reader for the records of a JSON document's record container: the byte
- * range of a chunk holds `item (, item)*`, where an item is a value (a top-level
- * array's elements) or a member `"key": value` (an object keyed by id). Items are
- * found by tracking string state and bracket depth — a comma at depth 0 outside a
- * string ends an item — so nothing is parsed here; each item's bytes go to the same
- * handler as a JSON line. A record may span many lines (pretty-printed documents);
+ * range of a chunk holds `item (,? item)*`, where an item is a value (a top-level
+ * array's elements, or the values of a sequence written one after another) or a member
+ * `"key": value` (an object keyed by id). Items are found by tracking string state and
+ * bracket depth — a comma at depth 0 outside a string, or the bracket that closes the
+ * item's object or array, ends an item — so nothing is parsed here; each item's bytes go
+ * to the same handler as a JSON line. A trailing comma, or a doubled one, separates
+ * nothing and is no record. A record may span many lines (pretty-printed documents);
  * its line is the line it starts on.
  */
 import { isUtf8 } from 'node:buffer';
@@ -25,6 +27,8 @@ export interface ItemHandler {
 /** Where a JSON document keeps its records. */
 export type JsonContainer =
   | { kind: 'array' }
+  /** Values one after another, separated by commas or only by whitespace (no surrounding array). */
+  | { kind: 'sequence' }
   | { kind: 'object' }
   | { kind: 'member-array'; key: string };
 
@@ -119,8 +123,9 @@ export class JsonSequenceReader {
         inStr = false;
         esc = false;
       }
-      // Inside an item: find the comma at depth 0 that ends it.
+      // Inside an item: find the comma at depth 0, or the bracket back to depth 0, that ends it.
       let end = -1;
+      let closed = false;
       for (; i < len; i++) {
         const c = buf[i]!;
         if (inStr) {
@@ -138,6 +143,13 @@ export class JsonSequenceReader {
             // The container's closing bracket: no more items in this range.
             end = i;
             this.done = true;
+            break;
+          }
+          if (depth === 0) {
+            // The item's own object or array closed: the item ends here (a sequence
+            // needs no comma between values).
+            end = i + 1;
+            closed = true;
             break;
           }
         } else if (c === 0x2c && depth === 0) {
@@ -162,7 +174,7 @@ export class JsonSequenceReader {
       this.finishItem(buf, pos, end);
       this.inItem = false;
       if (this.done) return len;
-      i = end + 1;
+      i = closed ? end : end + 1;
       pos = i;
     }
     if (final && this.inItem) {
@@ -185,6 +197,7 @@ export class JsonSequenceReader {
   private emit(buf: Buffer, start: number, end: number): void {
     // Trim trailing whitespace; the line of the item is where it started.
     while (end > start && (buf[end - 1] === 0x20 || buf[end - 1] === 0x09 || buf[end - 1] === 0x0d || buf[end - 1] === LF)) end--;
+    if (end === start) return; // nothing between two commas, or before the closing bracket
     const offset = this.base + start;
     const line = this.itemLine;
     if (!isUtf8(buf.subarray(start, end))) {

@@ -139,3 +139,20 @@ const encoders: Record<ColumnType, Encoder> = {
 export function encoderFor(type: ColumnType): Encoder {
   return encoders[type];
 }
+
+/**
+ * A jsonb column read from a CSV field: the field is JSON text (PostgreSQL parses it the
+ * same way on the pass-through path), so it is checked, not re-encoded as a JSON string.
+ * The text goes to COPY as written: numbers past 2^53 stay exact.
+ */
+export const jsonTextEncoder: Encoder = (v) => {
+  if (typeof v !== 'string') return encoders.jsonb(v);
+  try {
+    JSON.parse(v);
+  } catch {
+    return undefined;
+  }
+  return JSON_NUL_RE.test(v) ? undefined : escapeCopyText(v);
+};
+
+export const JSON_TEXT_REASON = 'not valid JSON (or JSON with \\u0000, which PostgreSQL cannot store)';

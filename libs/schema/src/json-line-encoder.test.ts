@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { JsonLineEncoder } from './json-line-encoder.js';
 import { RowEncoder } from './row-encoder.js';
 import type { RowWriter } from './row-writer.js';
-import type { TableSpec } from './types.js';
+import { COLUMN_TYPES, type Column, type ColumnSource, type TableSpec } from './types.js';
 
 class Collect implements RowWriter {
   parts: Buffer[] = [];
@@ -54,11 +54,11 @@ function unescape(field: string): string | null {
 }
 
 /** Compare two COPY rows as PostgreSQL would read them, per column type. */
-function sameRow(a: string, b: string): void {
+function sameRow(a: string, b: string, table: TableSpec = spec): void {
   const fa = a.split('\t').map(unescape);
   const fb = b.split('\t').map(unescape);
   expect(fa.length).toBe(fb.length);
-  spec.columns.forEach((c, i) => {
+  table.columns.forEach((c, i) => {
     const x = fa[i] ?? null;
     const y = fb[i] ?? null;
     if (x === null || y === null) return expect(x).toBe(y);
@@ -73,7 +73,7 @@ const stamp = fc.constantFrom('2024-02-29T10:00:00Z', '2024-01-31T23:30:00-01:00
 const record = fc.record(
   {
     // Integers past 2^53 are exact only on the fast path (JSON.parse rounds them): tested separately.
-    id: fc.oneof(fc.integer(), fc.constant(null), fc.constant('12'), fc.double().filter((d) => !Number.isInteger(d) || Number.isSafeInteger(d))),
+    id: fc.oneof(fc.integer(), fc.constant(null), fc.constant('12'), fc.constantFrom('N/A', 'NULL', ' - '), fc.double().filter((d) => !Number.isInteger(d) || Number.isSafeInteger(d))),
     msg: fc.oneof(text, fc.integer(), fc.constant(null), fc.boolean(), fc.constant({ a: 1 })),
     at: fc.oneof(stamp, fc.constant(null), fc.integer()),
     day: fc.oneof(fc.constantFrom('2024-02-29', '2023-02-29', '0000-01-01', '2024-1-1', ''), fc.constant(null)),
@@ -203,5 +203,68 @@ describe('JsonLineEncoder', () => {
     // \u0000 cannot be stored in jsonb: the general path makes it a reject.
     const nul = Buffer.from('{"tags": ["a\\u0000"]}');
     expect(new JsonLineEncoder(spec, 1).encode(nul, 0, nul.length, out, 0, 1)).toBe(false);
+  });
+});
+
+// The encoder must agree with the general path for any table, not one: specs are drawn
+// (columns, paths, types, a record column, the partition) and so are the records.
+describe('JsonLineEncoder on drawn specs', () => {
+  const paths: string[][] = [['id'], ['msg'], ['at'], ['day'], ['s', 'score'], ['s', 'ok'], ['s'], ['tags'], ['extra'], ['missing']];
+  const drawnSpec = fc
+    .uniqueArray(fc.nat(paths.length - 1), { minLength: 1, maxLength: 6 })
+    .chain((picked) =>
+      fc.record({
+        picked: fc.constant(picked),
+        types: fc.array(fc.constantFrom(...COLUMN_TYPES), { minLength: picked.length, maxLength: picked.length }),
+        whole: fc.boolean(),
+        partitionAt: fc.nat(picked.length),
+        interval: fc.constantFrom('day', 'month', 'year' as const),
+      }),
+    )
+    .map(({ picked, types, whole, partitionAt, interval }): TableSpec => {
+      const columns: Column[] = picked.map((k, i) => ({ name: `c${i}`, type: types[i]!, source: { kind: 'path', path: paths[k]! } }));
+      if (whole) columns.push({ name: 'rec', type: 'jsonb', source: { kind: 'record' } });
+      const p = columns[partitionAt];
+      const partition = p && (p.type === 'date' || p.type === 'timestamp' || p.type === 'timestamptz') ? { column: p.name, interval } : null;
+      return { schema: 'public', table: 't', columns, partition, key: null };
+    });
+
+  it('agrees with JSON.parse + RowEncoder on every line it accepts', () => {
+    let accepted = 0;
+    fc.assert(
+      fc.property(drawnSpec, fc.array(record, { minLength: 1, maxLength: 8 }), (table, recs) => {
+        const fast = new JsonLineEncoder(table, 1);
+        const slow = new RowEncoder(table, 1);
+        for (const rec of recs) {
+          const line = Buffer.from(JSON.stringify(rec));
+          const expected = slow.encodeJson(JSON.parse(line.toString()), 0);
+          const out = new Collect();
+          if (fast.encode(line, 0, line.length, out, 0, 1)) {
+            accepted++;
+            expect(expected, 'the fast path accepted a row the general path rejects').not.toBeNull();
+            sameRow(out.rows[0]!, expected!.line, table);
+            expect(fast.partKey).toBe(expected!.partKey);
+          }
+        }
+      }),
+      { numRuns: 1500, seed: 11 },
+    );
+    expect(accepted).toBeGreaterThan(1000);
+  });
+
+  it('supports exactly the sources it scans, and no spec with transforms, explode or NULL lists', () => {
+    const sources: ColumnSource[] = [
+      { kind: 'path', path: ['a'] },
+      { kind: 'record' },
+      { kind: 'key' },
+      { kind: 'field', index: 0 },
+      { kind: 'const', value: 1 },
+      { kind: 'index' },
+    ];
+    const supported = sources.map((source) => JsonLineEncoder.supports({ ...spec, partition: null, columns: [{ name: 'x', type: 'text', source }] }));
+    expect(supported).toEqual([true, true, true, false, false, false]);
+    expect(JsonLineEncoder.supports({ ...spec, nullValues: ['x'] })).toBe(false);
+    expect(JsonLineEncoder.supports({ ...spec, explode: { path: ['tags'] } })).toBe(false);
+    expect(JsonLineEncoder.supports({ ...spec, columns: [{ ...spec.columns[0]!, transform: [{ kind: 'trim' }] }] })).toBe(false);
   });
 });

@@ -15,10 +15,11 @@
  */
 import { encoderFor, escapeCopyText, type Encoder } from './encode.js';
 import { isInt64Text } from './encode.js';
+import { isNullSpelling } from './nulls.js';
 import { rowPartitionKey } from './partition.js';
 import { scanIso } from './scan-iso.js';
 import type { RowWriter } from './row-writer.js';
-import { hasLineage, isRangePartition, type ColumnType, type PartitionInterval, type PartitionSpec, type TableSpec } from './types.js';
+import { hasLineage, isRangePartition, type ColumnSource, type ColumnType, type PartitionInterval, type PartitionSpec, type TableSpec } from './types.js';
 
 /**
  * Nesting the recursive scanner follows; a deeper line takes the general path (JSON.parse
@@ -54,12 +55,34 @@ interface PathNode {
   next: number;
 }
 
+/**
+ * Whether the scanner can fill a column from this source. Exhaustive on purpose: a new
+ * kind of source does not compile until it is decided here (a forgotten one would give
+ * wrong rows, not an error).
+ */
+function scansSource(src: ColumnSource): boolean {
+  switch (src.kind) {
+    case 'path':
+    case 'record':
+    case 'key':
+      return true;
+    case 'field':
+    case 'const':
+    case 'index':
+      return false;
+    default: {
+      const never: never = src;
+      return never;
+    }
+  }
+}
+
 const newNode = (): PathNode => ({ children: new Map(), keys: [], column: -1, next: 0 });
 
 export class JsonLineEncoder {
   /** Whether this encoder can handle the spec at all (no explode, transforms or computed columns). */
   static supports(spec: TableSpec): boolean {
-    return !spec.explode && !spec.nullValues?.length && spec.columns.every((c) => !c.transform?.length && (c.source.kind === 'path' || c.source.kind === 'record' || c.source.kind === 'key'));
+    return !spec.explode && !spec.nullValues?.length && spec.columns.every((c) => !c.transform?.length && scansSource(c.source));
   }
 
   private readonly root: PathNode = newNode();
@@ -227,7 +250,11 @@ export class JsonLineEncoder {
     const v: unknown = JSON.parse(this.buf.toString('utf8', this.vStart[i]!, this.vEnd[i]!));
     if (v === '' && type !== 'text') return out.text('\\N'), true;
     const token = type === 'text' && typeof v === 'string' ? escapeCopyText(v) : this.encoders[i]!(v);
-    if (token === undefined) return false;
+    if (token === undefined) {
+      // As in RowEncoder: a NULL spelling the type cannot read is NULL outside text.
+      if (type !== 'text' && typeof v === 'string' && isNullSpelling(v)) return out.text('\\N'), true;
+      return false;
+    }
     if (i === this.partIndex) this.partKey = rowPartitionKey(this.partition!, token);
     out.text(token);
     return true;

@@ -128,3 +128,46 @@ describe('RowEncoder with dataset-spec columns', () => {
     expect(enc.reason).toBe('column n: not an integer in the bigint range (got (a value nested too deeply to show))');
   });
 });
+
+describe('RowEncoder: NULL spellings, JSON text, date spellings', () => {
+  const wide = spec([
+    field('n', 'numeric', 0),
+    field('b', 'boolean', 1),
+    field('d', 'date', 2),
+    field('t', 'text', 3),
+    { name: 'ts', type: 'timestamp', source: { kind: 'field', index: 4 }, transform: [{ kind: 'date_format', format: 'DD/MM/YYYY HH:mm' }] },
+  ], { partition: { column: 'd', interval: 'month' } });
+
+  it('loads NULL spellings as NULL in every column that is not text, and keeps them as text in text columns', () => {
+    const enc = new RowEncoder(wide, 1);
+    expect(enc.encodeCsv(['N/A', 'NULL', 'NA', 'N/A', ' None '], 0)).toEqual({ line: '\\N\t\\N\t\\N\tN/A\t\\N', partKey: null });
+    expect(enc.encodeCsv(['-', 'none', 'null', 'NULL', '#N/A'], 0)?.line).toBe('\\N\t\\N\t\\N\tNULL\t\\N');
+    expect(enc.encodeCsv(['1.5', 'true', '2024-02-01', 'x', '28/01/2018 00:00'], 0)).toEqual({ line: '1.5\tt\t2024-02-01\tx\t2018-01-28 00:00:00', partKey: '2024_02' });
+  });
+
+  it('still rejects a value that is neither the type nor a NULL spelling, naming the column', () => {
+    const enc = new RowEncoder(wide, 1);
+    expect(enc.encodeCsv(['not-a-number', 't', '', '', ''], 0)).toBeNull();
+    expect(enc.reason).toBe('column n: not a number (got "not-a-number")');
+    expect(enc.encodeCsv(['', 't', '2023-13-45', '', ''], 0)).toBeNull();
+    expect(enc.reason).toBe('column d: not a valid date (YYYY-MM-DD) (got "2023-13-45")');
+    expect(enc.encodeCsv(['', 't', '', '', '2018-01-28'], 0)).toBeNull();
+    expect(enc.reason).toBe('column ts: date_format "DD/MM/YYYY HH:mm" does not apply to "2018-01-28"');
+  });
+
+  it('a jsonb column of a CSV file holds the field as JSON text, checked, never re-quoted', () => {
+    const enc = new RowEncoder(spec([field('id', 'bigint', 0), field('j', 'jsonb', 1)]), 1);
+    expect(enc.encodeCsv(['1', '{"a": [1, 12345678901234567890], "b": "x\\ty"}'], 0)?.line).toBe('1\t{"a": [1, 12345678901234567890], "b": "x\\\\ty"}');
+    expect(enc.encodeCsv(['2', 'null'], 0)?.line).toBe('2\tnull'); // JSON null is JSON
+    expect(enc.encodeCsv(['3', 'N/A'], 0)?.line).toBe('3\t\\N');
+    expect(enc.encodeCsv(['4', '{"a": '], 0)).toBeNull();
+    expect(enc.reason).toBe('column j: not valid JSON (or JSON with \\u0000, which PostgreSQL cannot store) (got "{\\"a\\": ")');
+    expect(enc.encodeCsv(['5', '{"a": "\\u0000"}'], 0)).toBeNull();
+  });
+
+  it('the same spellings in JSON records: NULL in number columns, text in text columns', () => {
+    const enc = new RowEncoder(spec([path('a', 'numeric', 'a'), path('s', 'text', 's')]), 1);
+    expect(enc.encodeJson({ a: 'N/A', s: 'N/A' }, 0)?.line).toBe('\\N\tN/A');
+    expect(enc.encodeJson({ a: 'oops', s: '' }, 0)).toBeNull();
+  });
+});

@@ -6,7 +6,8 @@
  * before the COPY starts.
  */
 import type { CsvFields } from '@copyfleet/parse';
-import { encoderFor, NULL_TOKEN, REASONS, type Encoder } from './encode.js';
+import { encoderFor, JSON_TEXT_REASON, jsonTextEncoder, NULL_TOKEN, REASONS, type Encoder } from './encode.js';
+import { isNullSpelling } from './nulls.js';
 import { rowPartitionKey } from './partition.js';
 import { applyTransform, describeTransform, FAILED } from './transform.js';
 import { hasLineage, type Column, type PartitionSpec, type TableSpec } from './types.js';
@@ -32,6 +33,7 @@ export class RowEncoder {
   reason = '';
   private readonly getters: Getter[];
   private readonly encoders: Encoder[];
+  private readonly reasons: string[];
   private readonly columns: Column[];
   private readonly partIndex: number;
   private readonly partition: PartitionSpec | null;
@@ -46,7 +48,8 @@ export class RowEncoder {
     this.explode = spec.explode?.path ?? null;
     this.nulls = spec.nullValues?.length ? new Set(spec.nullValues) : null;
     this.getters = spec.columns.map((c) => withTransforms(c, getterFor(c, this.explode !== null)));
-    this.encoders = spec.columns.map((c) => encoderFor(c.type));
+    this.encoders = spec.columns.map((c) => (c.type === 'jsonb' && c.source.kind === 'field' ? jsonTextEncoder : encoderFor(c.type)));
+    this.reasons = spec.columns.map((c) => (c.type === 'jsonb' && c.source.kind === 'field' ? JSON_TEXT_REASON : REASONS[c.type]));
     this.partIndex = spec.partition ? spec.columns.findIndex((c) => c.name === spec.partition!.column) : -1;
     this.partition = spec.partition;
     this.csvWidth = spec.fieldCount ?? Math.max(0, ...spec.columns.map((c) => (c.source.kind === 'field' ? c.source.index + 1 : 0)));
@@ -107,6 +110,12 @@ export class RowEncoder {
       const col = this.columns[i]!;
       const v = this.getters[i]!(ctx);
       if (v === FAILED) {
+        // A NULL spelling the transform cannot read ('N/A' for a date format) is NULL.
+        const raw = this.rawGetter(i);
+        if (col.type !== 'text' && typeof raw === 'string' && isNullSpelling(raw)) {
+          out[i] = NULL_TOKEN;
+          continue;
+        }
         this.reason = `column ${col.name}: ${(col.transform ?? []).map(describeTransform).join(', ')} does not apply to ${preview(this.rawGetter(i))}`;
         return null;
       }
@@ -124,7 +133,13 @@ export class RowEncoder {
         return null;
       }
       if (token === undefined) {
-        this.reason = `column ${col.name}: ${REASONS[col.type]} (got ${preview(v)})`;
+        // Checked only after the encoder refused the value: free on the hot path, and a
+        // value the type reads ('none' is no boolean, 'null' is JSON) keeps its meaning.
+        if (col.type !== 'text' && typeof v === 'string' && isNullSpelling(v)) {
+          out[i] = NULL_TOKEN;
+          continue;
+        }
+        this.reason = `column ${col.name}: ${this.reasons[i]} (got ${preview(v)})`;
         return null;
       }
       out[i] = token;

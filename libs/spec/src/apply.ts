@@ -95,7 +95,7 @@ function columnFrom(c: ColumnSpec, sample: SampleView, explode: string[] | null)
 }
 
 function sourceFrom(c: ColumnSpec, sample: SampleView): ColumnSource {
-  if (c.path !== undefined) return { kind: 'path', path: c.path.split('.') };
+  if (c.path !== undefined) return { kind: 'path', path: typeof c.path === 'string' ? c.path.split('.') : c.path };
   if (c.const !== undefined) return { kind: 'const', value: c.const };
   if (c.from !== undefined) return { kind: c.from };
   if (c.position !== undefined) return { kind: 'field', index: c.position - 1 };

@@ -21,8 +21,11 @@ export const columnSchema = z
     name: ident,
     /** PostgreSQL type; inferred from the data when omitted. */
     type: z.enum(COLUMN_TYPES as [string, ...string[]]).optional(),
-    /** JSON: a dotted path into the record (or into the exploded element). */
-    path: dotted.optional(),
+    /**
+     * JSON: a dotted path into the record (or into the exploded element), or the list of
+     * its keys when a key holds a dot itself (`[weather_data.city]`: the one key "weather_data.city").
+     */
+    path: z.union([dotted, z.array(z.string().min(1)).min(1)]).optional(),
     /** CSV: the header name of the field. */
     column: z.string().optional(),
     /** CSV: the field's position, 1-based. */

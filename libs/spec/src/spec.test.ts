@@ -3,6 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { readerOverrides, tableSpecFrom } from './apply.js';
 import { parseDatasetSpec } from './read.js';
+import { specToYaml } from './to-yaml.js';
+import { CSV_DIALECT } from '@copyfleet/parse';
+import { inferCsvColumns, inferCsvSchema, inferJsonColumns } from '@copyfleet/schema';
 
 const target = { schema: 'public', table: 't' };
 
@@ -83,5 +86,39 @@ columns:
     expect(t.explode).toEqual({ path: ['content'] });
     expect(t.partition).toEqual({ by: 'hash', column: 'conv', modulus: 4 });
     expect(t.columns.map((c) => c.type)).toEqual(['text', 'bigint', 'text', 'text']);
+  });
+});
+
+describe('specToYaml round trip', () => {
+  it('keeps inferred transforms and keys that hold a dot, so a spec started from `infer` loads the same table', () => {
+    const csv = { format: 'csv' as const, header: ['seen'], csv: [['28/01/2018 00:00'], ['01/02/2018 13:45']], json: [] };
+    const csvColumns = inferCsvColumns(csv.header, csv.csv);
+    const csvTable = { ...target, columns: csvColumns, partition: null, key: null };
+    const back = tableSpecFrom(parseDatasetSpec(specToYaml('csv', CSV_DIALECT, csv.header, undefined, csvTable)), target, csv, csvColumns);
+    expect(back.columns).toEqual([{ name: 'seen', type: 'timestamp', source: { kind: 'field', index: 0 }, transform: [{ kind: 'date_format', format: 'DD/MM/YYYY HH:mm' }] }]);
+
+    const records = [{ 'weather_data.city': 'Zurich', nested: { a: 1 } }];
+    const jsonColumns = inferJsonColumns(records);
+    const jsonTable = { ...target, columns: jsonColumns, partition: null, key: null };
+    const yaml = specToYaml('json', CSV_DIALECT, null, { kind: 'sequence' }, jsonTable);
+    expect(yaml).toContain('path:\n      - weather_data.city');
+    expect(yaml).toContain('path: nested.a');
+    const fromYaml = tableSpecFrom(parseDatasetSpec(yaml), target, { format: 'json', header: null, csv: [], json: records }, jsonColumns);
+    expect(fromYaml.columns.map((c) => c.source)).toEqual([{ kind: 'path', path: ['weather_data.city'] }, { kind: 'path', path: ['nested', 'a'] }]);
+  });
+});
+
+describe('specToYaml with the inference report', () => {
+  it("puts each column's decision above it as a comment, and the YAML still parses to the same spec", () => {
+    const rows = [...Array.from({ length: 2_000 }, (_, i) => [String(i), i % 50 === 0 ? 'N/A' : `${i}.5`]), ['2000', 'not-a-number']];
+    const inf = inferCsvSchema(['id', 'amount'], rows);
+    const table = { ...target, columns: inf.columns, partition: null, key: null };
+    const yaml = specToYaml('csv', CSV_DIALECT, ['id', 'amount'], undefined, table, inf.report);
+    expect(yaml).toContain('  # id: bigint — 100 % of 2,001 sampled values fit\n  - name: id');
+    expect(yaml).toContain(
+      "  # amount: numeric — 99.94 % of 1,961 sampled values fit\n  # amount: numeric; 1 of 1,961 sampled values is not a number, e.g. 'not-a-number' at sampled record 2,001 — it will be rejected; type it text in a spec to keep them; 40 sampled values spelled N/A load as NULL\n  - name: amount",
+    );
+    const plain = specToYaml('csv', CSV_DIALECT, ['id', 'amount'], undefined, table);
+    expect(parseDatasetSpec(yaml)).toEqual(parseDatasetSpec(plain));
   });
 });

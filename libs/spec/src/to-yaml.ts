@@ -3,10 +3,22 @@
  * edit and pass back with --dataset.
  */
 import type { CsvDialect, FormatName, JsonContainer } from '@copyfleet/parse';
-import { isRangePartition, type TableSpec } from '@copyfleet/schema';
-import { stringify } from 'yaml';
+import { isRangePartition, type ColumnInference, type TableSpec, type Transform } from '@copyfleet/schema';
+import { Document, stringify, type Node, type YAMLSeq } from 'yaml';
 
-export function specToYaml(format: FormatName, dialect: CsvDialect, header: string[] | null, json: JsonContainer | undefined, table: TableSpec): string {
+/**
+ * `inference`, when given (inferCsvSchema / inferJsonSchema's report), puts each column's
+ * decision above it as a YAML comment: the type, how many sampled values fit, outliers
+ * with an example and where, NULL spellings, date spellings read, ambiguities.
+ */
+export function specToYaml(
+  format: FormatName,
+  dialect: CsvDialect,
+  header: string[] | null,
+  json: JsonContainer | undefined,
+  table: TableSpec,
+  inference?: readonly ColumnInference[],
+): string {
   const source: Record<string, unknown> = { format };
   if (format === 'csv') {
     source.delimiter = String.fromCharCode(dialect.delimiter);
@@ -20,16 +32,47 @@ export function specToYaml(format: FormatName, dialect: CsvDialect, header: stri
   const columns = table.columns.map((c) => {
     const s = c.source;
     const from =
-      s.kind === 'path' ? { path: s.path.join('.') }
+      // A key with a dot in it ("weather_data.city") is written as the list of keys.
+      s.kind === 'path' ? { path: s.path.some((k) => k.includes('.') || k === '') ? s.path : s.path.join('.') }
       : s.kind === 'field' ? (header ? { column: header[s.index] } : { position: s.index + 1 })
       : s.kind === 'const' ? { const: s.value }
       : { from: s.kind };
-    return { name: c.name, type: c.type, ...from };
+    return { name: c.name, type: c.type, ...from, ...(c.transform?.length ? { transform: c.transform.map(transformToYaml) } : {}) };
   });
   const doc = {
     source,
     table: { schema: table.schema, name: table.table, partition, ...(table.key ? { key: table.key } : {}) },
     columns,
   };
-  return `# Dataset spec inferred by copyfleet. Edit it and load with --dataset (make load DATASET=...).\n${stringify(doc, { lineWidth: 0 })}`;
+  const head = '# Dataset spec inferred by copyfleet. Edit it and load with --dataset (make load DATASET=...).\n';
+  if (!inference?.length) return `${head}${stringify(doc, { lineWidth: 0 })}`;
+  const yaml = new Document(doc);
+  const seq = yaml.get('columns') as YAMLSeq<Node>;
+  table.columns.forEach((c, i) => {
+    const r = inference.find((x) => x.name === c.name);
+    const item = seq.items[i];
+    if (r && item) item.commentBefore = decisionComment(r);
+  });
+  return `${head}${yaml.toString({ lineWidth: 0 })}`;
+}
+
+const pct = (f: number): string => (f === 1 ? '100' : (Math.floor(f * 10_000) / 100).toFixed(2));
+
+/** One column's decision as comment lines (each starts with a space: `# ...`). */
+export function decisionComment(r: ColumnInference): string {
+  const lines = [` ${r.name}: ${r.type}${r.values > 0 ? ` — ${pct(r.fit)} % of ${r.values.toLocaleString('en-US')} sampled values fit` : ' — no sampled values'}`];
+  if (r.note) lines.push(` ${r.note}`);
+  return lines.join('\n');
+}
+
+/** A transform as a spec writes it (the inverse of apply.ts transformFrom). */
+function transformToYaml(t: Transform): unknown {
+  switch (t.kind) {
+    case 'trim':
+      return 'trim';
+    case 'wkt_point':
+      return { wkt_point: t.axis };
+    case 'date_format':
+      return { date_format: t.format };
+  }
 }
