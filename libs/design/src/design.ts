@@ -6,16 +6,18 @@
  */
 import type { Config } from '@copyfleet/config';
 import { planChunks, sampleRecords, type Plan, type Sample } from '@copyfleet/plan';
-import type { TableSpec } from '@copyfleet/schema';
+import type { ColumnInference, TableSpec } from '@copyfleet/schema';
 import type { Source } from '@copyfleet/source';
 import { readerOverrides, tableSpecFrom, type DatasetSpec } from '@copyfleet/spec';
 import type { LoadRequest } from './request.js';
-import { buildTableSpec, withRequestFlags } from './table-spec.js';
+import { buildTableSpec, inferColumns, withRequestFlags } from './table-spec.js';
 
 export interface LoadDesign {
   plan: Plan;
   sample: Sample;
   table: TableSpec;
+  /** Each inferred column's decision (type, fraction that fit, outliers) and the notes to tell the user. */
+  inference: { report: ColumnInference[]; notes: string[] };
 }
 
 /** The plan alone (an empty file has nothing to sample). */
@@ -31,9 +33,10 @@ export async function designTable(
   dataset: DatasetSpec | null,
 ): Promise<LoadDesign> {
   const sample = await sampleRecords(source, plan);
-  const inferred = buildTableSpec(req, target, plan, sample);
+  const columns = inferColumns(plan, sample);
+  const inferred = buildTableSpec(req, target, plan, sample, columns);
   const table = dataset
     ? withRequestFlags(req, tableSpecFrom(dataset, target, { ...sample, format: plan.format, header: plan.header }, inferred.columns), inferred)
     : inferred;
-  return { plan, sample, table };
+  return { plan, sample, table, inference: { report: columns.report, notes: columns.notes } };
 }

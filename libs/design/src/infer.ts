@@ -13,6 +13,7 @@ export async function inferSpec(config: Config, req: LoadRequest): Promise<strin
   const source = await openSource(first.uri);
   const target = targetName(req, inputBaseName(req.inputs[0]!), config.defaultSchema, dataset?.table);
   const plan = await planLoad(source, config, dataset);
-  const { table } = await designTable(source, plan, req, target, dataset);
-  return specToYaml(plan.format, plan.dialect, plan.header, plan.json, table);
+  const { table, inference } = await designTable(source, plan, req, target, dataset);
+  // Every column's decision and its reason as a YAML comment above it.
+  return specToYaml(plan.format, plan.dialect, plan.header, plan.json, table, inference.report);
 }

@@ -4,7 +4,7 @@
  * reload keeps the same columns and types.
  */
 import type { Plan, Sample } from '@copyfleet/plan';
-import { inferCsvColumns, inferJsonColumns, tableNameFor, toIdentifier, uniqueNames, type Column, type TableSpec } from '@copyfleet/schema';
+import { inferCsvSchema, inferJsonSchema, tableNameFor, toIdentifier, uniqueNames, type Column, type ColumnInference, type TableSpec } from '@copyfleet/schema';
 import type { LoadRequest } from './request.js';
 
 export class LoadRequestError extends Error {
@@ -24,11 +24,21 @@ export function targetName(req: LoadRequest, fileName: string, defaultSchema: st
   return { schema, table };
 }
 
-export function buildTableSpec(req: LoadRequest, target: { schema: string; table: string }, plan: Plan, sample: Sample): TableSpec {
-  let columns: Column[] =
-    plan.format === 'csv' ? inferCsvColumns(plan.header, sample.csv)
-    : plan.arrow ? arrowColumns(plan.arrow)
-    : inferJsonColumns(sample.json);
+/** Columns and types from the sample (Arrow: from its schema), with each column's decision and notes. */
+export function inferColumns(plan: Plan, sample: Sample): { columns: Column[]; report: ColumnInference[]; notes: string[] } {
+  if (plan.format === 'csv') return inferCsvSchema(plan.header, sample.csv);
+  if (plan.arrow) return { columns: arrowColumns(plan.arrow), report: [], notes: [] };
+  return inferJsonSchema(sample.json);
+}
+
+export function buildTableSpec(
+  req: LoadRequest,
+  target: { schema: string; table: string },
+  plan: Plan,
+  sample: Sample,
+  inferred: { columns: Column[] } = inferColumns(plan, sample),
+): TableSpec {
+  let columns: Column[] = inferred.columns;
   if (plan.json?.kind === 'object') {
     // Records keyed by id: the member name is a column of its own, first.
     const keyName = uniqueNames([...columns.map((c) => c.name), 'key']).at(-1)!;

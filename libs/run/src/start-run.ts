@@ -141,7 +141,9 @@ export async function startRun(ctx: Context, req: LoadRequest): Promise<StartedR
   if (bronze) await ctx.pool.query(createBronzeSql(bronze));
   await planRun(ctx, runId, runSpec, dataset, new Map([[designNo, { prepared, sample }]]));
   const started = await startedRun(ctx.pool, runId, false);
-  return { ...started, note: picked.note };
+  // What inference decided that the user should know (a column typed by consensus: its outliers will be rejects).
+  const notes = [picked.note, ...design.notes].filter(Boolean).join('; ');
+  return { ...started, note: notes || null };
 }
 
 /** Files of a run are planned by one splitter at a time: the holder of this advisory lock (per run). */
@@ -217,6 +219,7 @@ interface Designed {
   prepared: Prepared;
   sample: Sample;
   table: TableSpec;
+  notes: string[];
 }
 
 /** Open a file, decompress it into the staging directory when it is compressed, and plan its chunks. */
@@ -241,13 +244,14 @@ async function designFrom(
 ): Promise<Designed | null> {
   const prepared = await prepareFile(ctx, file, dataset);
   if (prepared.plan.chunks.length === 0 && prepared.plan.header === null && previous === null) return null;
-  const { sample, table } = await designTable(prepared.loadSource, prepared.plan, req, target, dataset);
+  const { sample, table, inference } = await designTable(prepared.loadSource, prepared.plan, req, target, dataset);
   if (previous?.header && prepared.plan.header) {
     // A table loaded before: this file's columns are matched to it by name, as every file's are.
     matchColumns(previous.table.columns, previous.header, prepared.plan.header, file.uri);
-    return { prepared, sample, table: reconcileWithExisting({ ...table, columns: previous.table.columns }, previous.table) };
+    return { prepared, sample, notes: [], table: reconcileWithExisting({ ...table, columns: previous.table.columns }, previous.table) };
   }
-  return { prepared, sample, table: reconcileWithExisting(table, previous?.table ?? null) };
+  // Notes only for a table designed now (a table loaded before keeps its types).
+  return { prepared, sample, notes: previous ? [] : inference.notes, table: reconcileWithExisting(table, previous?.table ?? null) };
 }
 
 /** What a worker needs to read this file, its columns matched to the run's table. */
