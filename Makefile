@@ -42,3 +42,12 @@ status: ## show whether PostgreSQL and Redis are up
 
 clean: ## remove build output (keeps .data and reports)
 	@node_modules/.bin/tsc -b --clean
+
+# --- example data (examples/README.md) ---------------------------------------------------------
+#   make example-data NAME=nike-sales BYTES=10GiB [SEED=1] [OUT=dir]   (default OUT: .data/examples/NAME)
+# Then: make load DATASET=examples/NAME/dataset.yaml DATA=OUT
+.PHONY: example-data
+example-data: ## generate an example's files at any size (NAME, BYTES, SEED, OUT); writes OUT/manifest.json
+	@test -n "$(NAME)" -a -n "$(BYTES)" || { echo "usage: make example-data NAME=topical-chat|openlibrary|trips|nike-sales|mobility BYTES=10GiB [SEED=1] [OUT=dir]" >&2; exit 2; }
+	@test -f libs/generate/dist/main.js || node_modules/.bin/tsc -b libs/generate
+	@node libs/generate/dist/main.js "$(NAME)" "$(BYTES)" "$(or $(SEED),1)" "$(or $(OUT),.data/examples/$(NAME))"

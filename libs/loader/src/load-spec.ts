@@ -10,6 +10,9 @@ export interface ReportSpec {
   name: string;
   sql: string;
   formats?: ('csv' | 'json' | 'arrow')[];
+  /** One JSON document per result row, named by `key` (reports/<run>/<report>/<key>.json and <report>.jsonl). */
+  output?: 'table' | 'documents';
+  key?: string;
 }
 
 /** Shared by every file of a run: the table and what happens after the load. */

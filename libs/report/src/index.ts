@@ -4,4 +4,5 @@ export {
   PgType, assertReportName, writeCsv, writeJson, writeReport,
   type QueryResultLike, type ReportFile, type ReportFormat, type ResultField,
 } from './writers.js';
+export { documentFileName, writeDocuments } from './documents.js';
 export { defaultReports, type ReportPlan } from './default-reports.js';

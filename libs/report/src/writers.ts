@@ -11,7 +11,8 @@ import { pipeline } from 'node:stream/promises';
 export interface ResultField { name: string; dataTypeID: number }
 export interface QueryResultLike { fields: ResultField[]; rows: Record<string, unknown>[] }
 export type ReportFormat = 'csv' | 'json' | 'arrow';
-export interface ReportFile { name: string; format: ReportFormat; path: string; rows: number }
+/** What a written report file is: a table format, or the documents output's JSON Lines file and folder. */
+export interface ReportFile { name: string; format: ReportFormat | 'jsonl' | 'documents'; path: string; rows: number }
 
 /** PostgreSQL type OIDs with a dedicated mapping. */
 export const PgType = {
@@ -55,11 +56,14 @@ export async function writeCsv(path: string, { fields, rows }: QueryResultLike):
   await writeStreamed(path, lines());
 }
 
-export async function writeJson(path: string, { fields, rows }: QueryResultLike): Promise<void> {
+/** Row → JSON object text, assembled by hand so column order survives (JS objects hoist integer-like keys). */
+export function jsonRowWriter(fields: ResultField[]): (row: Record<string, unknown>) => string {
   const keys = fields.map((f) => JSON.stringify(f.name) + ':');
-  // Objects are assembled by hand so column order survives (JS objects hoist integer-like keys).
-  const rowJson = (row: Record<string, unknown>) =>
-    '{' + fields.map((f, i) => keys[i] + stringify(toJsonValue(row[f.name], f.dataTypeID))).join(',') + '}';
+  return (row) => '{' + fields.map((f, i) => keys[i] + stringify(toJsonValue(row[f.name], f.dataTypeID))).join(',') + '}';
+}
+
+export async function writeJson(path: string, { fields, rows }: QueryResultLike): Promise<void> {
+  const rowJson = jsonRowWriter(fields);
   function* parts(): Generator<string> {
     yield '[';
     for (let i = 0; i < rows.length; i++) yield (i ? ',\n' : '\n') + rowJson(rows[i]!);
@@ -141,7 +145,7 @@ function stringify(v: unknown): string {
 }
 
 /** Streams string parts (coalesced into ~64 KiB chunks) to `path` via a temp file + rename. */
-async function writeStreamed(path: string, parts: Iterable<string>): Promise<void> {
+export async function writeStreamed(path: string, parts: Iterable<string>): Promise<void> {
   function* chunks(): Generator<string> {
     let buf = '';
     for (const part of parts) {

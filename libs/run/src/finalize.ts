@@ -158,6 +158,8 @@ function specReports(spec: RunSpec, runId: string): ReportPlan {
       name: r.name,
       sql: r.sql.replace(/\{\{\s*(table|bronze|run_id)\s*\}\}/g, (_, v: string) => vars[v]!),
       ...(r.formats ? { formats: r.formats } : {}),
+      ...(r.output ? { output: r.output } : {}),
+      ...(r.key ? { key: r.key } : {}),
     })),
   };
 }

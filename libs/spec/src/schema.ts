@@ -104,7 +104,14 @@ export const datasetSchema = z.strictObject({
         /** SQL; {{table}} is the target table, {{bronze}} the bronze table, {{run_id}} the run. */
         sql: z.string().min(1),
         formats: z.array(z.enum(['csv', 'json', 'arrow'])).min(1).optional(),
-      }),
+        /** table: CSV / JSON / Arrow files of the result; documents: one JSON document per row, as <name>/<key>.json and <name>.jsonl. @defaultValue table */
+        output: z.enum(['table', 'documents']).optional(),
+        /** output documents: the result column whose value names each document (one row per key). */
+        key: z.string().min(1).optional(),
+      })
+        .refine((r) => r.output !== 'documents' || r.key !== undefined, { message: 'output: documents needs key: <column> (the column that names each document)', path: ['key'] })
+        .refine((r) => r.key === undefined || r.output === 'documents', { message: 'key names documents: add output: documents, or remove key', path: ['key'] })
+        .refine((r) => r.output !== 'documents' || r.formats === undefined, { message: 'formats apply to output: table; documents are always JSON', path: ['formats'] }),
     )
     .optional(),
 });
