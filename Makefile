@@ -17,9 +17,9 @@ setup: ## install dependencies, build, and start PostgreSQL + Redis unless confi
 build: ## compile the TypeScript workspaces
 	@node_modules/.bin/tsc -b
 
-load: setup ## load FILE into PostgreSQL (TABLE, WORKERS, CHUNK, KEY, PARTITION, DATASET optional)
+load: setup ## load FILE (a file, dir/, 'glob', s3://prefix/) into PostgreSQL (TABLE, WORKERS, CHUNK, KEY, PARTITION, DATASET, RELOAD=1, TRACE=1)
 	@test -n "$(FILE)" || { echo "usage: make load FILE=path/to/file.csv [TABLE=name] [WORKERS=n] [CHUNK=64MiB] [KEY=col,...] [PARTITION=day|week|month|year|none] [DATASET=spec.yaml]" >&2; exit 2; }
-	@$(CLI) load "$(FILE)" $(if $(RELOAD),--reload) $(if $(TABLE),--table "$(TABLE)") $(if $(KEY),--key "$(KEY)") $(if $(PARTITION),--partition "$(PARTITION)") $(if $(DATASET),--dataset "$(DATASET)")
+	@$(if $(TRACE),bash scripts/with-trace.sh) $(CLI) load "$(FILE)" $(if $(RELOAD),--reload) $(if $(TABLE),--table "$(TABLE)") $(if $(KEY),--key "$(KEY)") $(if $(PARTITION),--partition "$(PARTITION)") $(if $(DATASET),--dataset "$(DATASET)")
 
 dashboard: setup ## serve the web dashboard on DASHBOARD_PORT (default 3000; docs/dashboard.md)
 	@$(CLI) dashboard
