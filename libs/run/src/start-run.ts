@@ -20,8 +20,8 @@
  */
 import { createHash } from 'node:crypto';
 import {
-  describeError, failFile, fileHistory, filesOf, insertFiles, insertRun, latestSpecFor, nextChunkNo, recordPlannedFiles, recordRowsBefore,
-  reviveDeadChunks, reviveFiles, settleFile, setChunksTotal, transitionRun, unloadedChunks, withClient, findUnfinishedRun,
+  describeError, failFile, fileHistory, filesOf, insertFiles, insertRun, latestSpecFor, nextChunkNo, recordPlannedFiles, recordPlannedTotals, recordRowsBefore,
+  reviveDeadChunks, reviveFiles, settleFile, transitionRun, unloadedChunks, withClient, findUnfinishedRun,
   type FileRow, type NewFile, type Queryable, type RunRow,
 } from '@copyfleet/db';
 import { designTable, LoadRequestError, planLoad, reconcileWithExisting, targetName, type LoadRequest } from '@copyfleet/design';
@@ -166,6 +166,7 @@ async function planRun(ctx: Context, runId: string, runSpec: RunSpec, dataset: D
       const flush = async (): Promise<void> => {
         if (batch.length === 0) return;
         await recordPlannedFiles(client, runId, batch);
+        await recordPlannedTotals(client, runId); // progress counts what is planned so far
         const traceParent = injectContext();
         await withSpan(SpanName.PlanEnqueue, { [Attr.RunId]: runId, [Attr.Files]: batch.length }, () =>
           ctx.queues.addChunks(batch.flatMap((f) => f.chunks.map((c) => ({ runId, fileNo: f.fileNo, chunkNo: c.chunkNo, start: c.start, end: c.end, traceParent })))),
@@ -190,12 +191,7 @@ async function planRun(ctx: Context, runId: string, runSpec: RunSpec, dataset: D
         }
       }
       await flush();
-      await client.query(
-        `UPDATE copyfleet.runs r SET bytes_total = (SELECT coalesce(sum(byte_end - byte_start), 0) FROM copyfleet.chunks c WHERE c.run_id = r.run_id)
-          WHERE run_id = $1`,
-        [runId],
-      );
-      await setChunksTotal(client, runId, next);
+      await recordPlannedTotals(client, runId);
       await transitionRun(client, runId, ['planning'], 'running');
       // Every chunk may be in already (small files, fast workers) — or there is none.
       await settleRun(ctx, runId);

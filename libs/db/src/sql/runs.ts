@@ -85,9 +85,17 @@ export async function transitionRun(db: Queryable, runId: string | number, from:
   return (res.rowCount ?? 0) > 0;
 }
 
-export async function setChunksTotal(db: Queryable, runId: string | number, chunks: number): Promise<void> {
-  await db.query('UPDATE copyfleet.runs SET chunks_total = $2 WHERE run_id = $1', [runId, chunks]);
+/** Planned so far (while the splitter plans file after file): the run's bytes and chunks, from the ledger. */
+export async function recordPlannedTotals(db: Queryable, runId: string | number): Promise<void> {
+  await db.query(
+    `UPDATE copyfleet.runs r
+        SET bytes_total = s.bytes, chunks_total = s.chunks
+       FROM (SELECT coalesce(sum(byte_end - byte_start), 0) AS bytes, count(*)::int AS chunks FROM copyfleet.chunks WHERE run_id = $1) s
+      WHERE r.run_id = $1`,
+    [runId],
+  );
 }
+
 
 /** Copy the ledger's totals onto the run row. */
 export async function summarizeRun(db: Queryable, runId: string | number): Promise<void> {
