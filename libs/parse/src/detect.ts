@@ -235,7 +235,7 @@ export function detectDialect(sample: Buffer[], fileName: string, given?: CsvDia
     });
   }
   let lowConfidence: string | null = null;
-  if (consistent < records * 0.9) lowConfidence = `only ${consistent} of ${records} sampled records give ${fields} fields under the chosen dialect`;
+  if (records - consistent > Math.max(3, records * 0.1)) lowConfidence = `only ${consistent} of ${records} sampled records give ${fields} fields under the chosen dialect`;
   else if (second && second.s.fields >= 2 && second.s.consistent >= consistent * 0.98 && second.s.fields !== fields) {
     lowConfidence = `delimiter '${showByte(second.c.dialect.delimiter)}' parses almost as many records (${second.s.consistent}) into ${second.s.fields} fields`;
   }

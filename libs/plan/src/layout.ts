@@ -9,9 +9,9 @@
  *     all the records left, when fewer) — what comes before it is preamble, unless rule 3.
  *  2. Record d is a header when one of its cells does not fit the type of the column
  *     below (a name in a bigint column), or, when every column is text, when its cells are
- *     all filled and distinct. The record after
- *     it is a second header row when its cells do not fit the types either: the names of
- *     the two rows are joined.
+ *     all filled and distinct. The record after it is a second header row when its cells
+ *     do not fit the types below it either (names split over two rows): the names of the
+ *     two rows are joined with a space.
  *  3. When record d is data, the record just before it is a header with one name too few
  *     (a name is generated) or one too many (an empty trailing name is dropped) when its
  *     cells do not fit the types below.
@@ -102,7 +102,18 @@ export function detectLayout(head: Buffer, whole: boolean, bomBytes: number, dia
 
   if (items.length > 0 && headerOpt !== false) {
     const first = items[d];
-    const typed = first?.fields && hasN(d) ? headerVerdict(first.fields, below(d + 1)) : null;
+    let typed = first?.fields && hasN(d) ? headerVerdict(first.fields, below(d + 1)) : null;
+    // Names split over two rows: both rows fail the types of the rows below the second.
+    let twoRows = false;
+    if (headerOpt === undefined && typed && !typed.header && items[d + 1]?.fields && hasN(d + 1)) {
+      const rest = below(d + 2);
+      const second = headerVerdict(items[d + 1]!.fields!, rest, true);
+      const firstRow = headerVerdict(first!.fields!, rest, true);
+      if (second.header && firstRow.header) {
+        typed = firstRow;
+        twoRows = true;
+      }
+    }
     if (headerOpt === true || typed?.header) {
       const prev = items[d - 1];
       const prevFix = headerOpt === true && prev?.fields ? fixWidth(prev.fields, fields) : null;
@@ -118,7 +129,7 @@ export function detectLayout(head: Buffer, whole: boolean, bomBytes: number, dia
         const next = items[d + 1];
         if (headerOpt === undefined && next?.fields && hasN(d + 1)) {
           const second = headerVerdict(next.fields, below(d + 2), true);
-          if (second.header) {
+          if (twoRows || second.header) {
             header = header.map((h, i) => [h, next.fields![i] ?? ''].filter((s) => s.trim() !== '').join(' '));
             headerRows = 2;
             why += `; line ${next.line} is a second header row (${second.reason}): names joined`;
