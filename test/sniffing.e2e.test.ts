@@ -134,7 +134,7 @@ describe('dialects people export load with no spec', () => {
     const cases: [string, string[], string[][]][] = [
       ['space-delimited.txt', ['id', 'name', 'score'], [['1', 'ann', '10'], ['2', 'bob', '20'], ['3', 'cy', '30'], ['4', 'dee', '40']]],
       ['single-quote.csv', ['id', 'name', 'note'], [['1', 'Smith, John', 'likes "tea"'], ['2', 'Doe, Jane', 'ok'], ['3', 'Roe, Richard', 'n/a']]],
-      ['two-row-header.csv', ['order_id', 'order_date', 'customer_name', 'amount_eur'], [['1', '2024-01-05', 'ann', '10.5'], ['2', '2024-01-06', 'bob', '20.25'], ['3', '2024-01-07', 'cy', '30']]],
+      ['two-row-header.csv', ['order_id', 'order_date', 'customer_name', 'amount_eur'], [['1', '2024-01-05', 'ann', '10.5'], ['2', '2024-01-06', 'bob', '20.25'], ['3', '2024-01-07', 'cy', '30'], ['4', '2024-01-08', 'dee', '1'], ['5', '2024-01-09', 'eve', '2'], ['6', '2024-01-10', 'fay', '3']]],
       ['cr-only.csv', ['id', 'name', 'score'], [['1', 'ann', '10'], ['2', 'bob\rjr', '20'], ['3', 'cy', '30']]],
       ['backslash-escape.csv', ['id', 'quote', 'n'], [['1', 'say "hi"', '10'], ['2', 'back\\slash', '20'], ['3', 'a, "b", c', '30']]],
     ];

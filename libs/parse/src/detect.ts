@@ -6,14 +6,15 @@
  *   candidates = delimiter × quote × escape, line end decided first from the bytes;
  *   a candidate's score = the sampled records that parse *cleanly* under it (quotes only
  *   around whole fields, nothing after a closing quote, every quote closed) with its
- *   dominant field count N ≥ 2;
- *   winner = highest score; ties by the fixed preference order below.
+ *   dominant field count N ≥ 2, less the sampled records that do not;
+ *   winner = highest score; ties by the fixed preference order below; space (which also
+ *   splits prose) must beat the best other delimiter by more than 10 %.
  *
  * "Clean" is what tells the escapes apart: `"say \"hi\""` parses into the same number of
  * fields with a doubled-quote escape, but leaves text after a closing quote.
  */
 import { type CsvDialect, CR, LF } from './dialect.js';
-import { shape, type RecordRule } from './record-end.js';
+import { findRecordEnd, freshScan, shape, type RecordRule } from './record-end.js';
 
 /** Preference order on ties: earlier wins. */
 export const DELIMITERS = [0x2c, 0x09, 0x3b, 0x7c, 0x20]; // , \t ; | space
@@ -22,6 +23,7 @@ const BACKSLASH = 0x5c;
 /** Bytes never tried as "other" delimiters: letters, digits and what values are made of. */
 const NOT_DELIMITERS = new Set(Array.from('"\'.-_/\\()[]{}+ ', (c) => c.charCodeAt(0)));
 const MAX_RECORDS_PER_BUFFER = 1000;
+const PADDED = [', ', '; ', '| '].map((p) => Buffer.from(p));
 
 export interface Decision {
   what: string;
@@ -65,14 +67,19 @@ export function detectLineEnd(head: Buffer): { lineEnd: 'lf' | 'cr'; decision: D
   let cr = 0;
   for (let i = head.indexOf(LF); i >= 0; i = head.indexOf(LF, i + 1)) lf++;
   for (let i = head.indexOf(CR); i >= 0; i = head.indexOf(CR, i + 1)) if (head[i + 1] !== LF) cr++;
-  if (lf === 0 && cr > 0) return { lineEnd: 'cr', decision: { what: 'line end', choice: 'CR', reason: `${cr} lone CR and no LF in the first ${head.length} bytes (old Mac line ends)` } };
+  if (cr > lf) return { lineEnd: 'cr', decision: { what: 'line end', choice: 'CR', reason: `${cr} lone CR and ${lf} LF in the first ${head.length} bytes (old Mac line ends)` } };
   let crlf = 0;
   for (let i = head.indexOf('\r\n'); i >= 0; i = head.indexOf('\r\n', i + 2)) crlf++;
   const choice = crlf > 0 && crlf === lf ? 'CRLF' : 'LF';
   return { lineEnd: 'lf', decision: { what: 'line end', choice, reason: `${lf} LF (${crlf} of them after a CR) in the first ${head.length} bytes` } };
 }
 
-/** Score one dialect on the sample buffers (each starts at a record start). */
+/**
+ * Score one dialect on the sample buffers (each starts at a record start and ends at a
+ * line end, or at the end of the file). Two passes: the first finds the dominant field
+ * count N; the second cuts records by the reader's own rule with N known, so a stray
+ * quote costs its one record here as it will when loading.
+ */
 export function scoreDialect(sample: Buffer[], dialect: CsvDialect): Score {
   const rule: RecordRule = {
     delimiter: dialect.delimiter,
@@ -82,26 +89,29 @@ export function scoreDialect(sample: Buffer[], dialect: CsvDialect): Score {
     fields: 0,
     trimSpace: dialect.trimSpace ?? false,
   };
+  // A field that starts with the other quote (or with either, under none) looks quoted.
+  const aliens = QUOTES.filter((q): q is number => q !== null && q !== dialect.quote);
+  const first = tally(sample, rule, aliens);
+  if (first.fields < 2 || rule.quote < 0) return first;
+  return tally(sample, { ...rule, fields: first.fields }, aliens);
+}
+
+function tally(sample: Buffer[], rule: RecordRule, aliens: number[]): Score {
   const counts = new Map<number, number>();
-  const alien = dialect.quote === 0x22 ? -1 : 0x22;
   let records = 0;
   for (const buf of sample) {
     let pos = 0;
     for (let n = 0; n < MAX_RECORDS_PER_BUFFER && pos < buf.length; n++) {
-      const sh = shape(buf, pos, buf.length, rule, true, alien);
-      if (sh.end < 0) {
-        // The last record of the file, without a line end (windows end at a line end).
-        if (!sh.endsInQuote) {
-          records++;
-          if (sh.clean) counts.set(sh.fields, (counts.get(sh.fields) ?? 0) + 1);
-        }
-        break;
-      }
-      const blank = sh.end === pos || (sh.end === pos + 1 && buf[pos] === CR);
-      pos = sh.end + 1;
+      const start = pos;
+      const end = findRecordEnd(buf, pos, freshScan(pos), rule, true);
+      const sh = shape(buf, pos, end, rule, true, aliens[0] ?? -1, aliens[1] ?? -1);
+      const blank = end === pos || (end === pos + 1 && buf[pos] === CR);
+      pos = end + 1;
       if (blank) continue;
       records++;
-      if (sh.clean) counts.set(sh.fields, (counts.get(sh.fields) ?? 0) + 1);
+      // Under space, a cell that ends in another delimiter (`1, 2`) says the space is padding.
+      const padded = rule.delimiter === 0x20 && PADDED.some((p) => buf.subarray(start, end).includes(p));
+      if (sh.clean && !padded) counts.set(sh.fields, (counts.get(sh.fields) ?? 0) + 1);
     }
   }
   let fields = 1;
@@ -197,13 +207,20 @@ export function detectDialect(sample: Buffer[], fileName: string, given?: CsvDia
   const trimPreferred = commaSpaceEverywhere(head, le.lineEnd);
   const scored = candidates(sample, le.lineEnd, fileName).map((c) => {
     const s = scoreDialect(sample, c.dialect);
-    const score = s.fields >= 2 ? s.consistent : 0;
+    // Records with N fields, less the others: a quote that merges lines or leaves stray fields loses.
+    const score = s.fields >= 2 ? 2 * s.consistent - s.records : -1e9;
     // Ties: the fixed order, except that ', ' goes before ',' when every comma has a space after it.
     const tieRank = c.dialect.trimSpace && trimPreferred ? c.rank - 1000 : c.rank;
     return { c, s, key: score * 1e6 - tieRank };
   });
   scored.sort((x, y) => y.key - x.key);
-  const best = scored[0];
+  let best = scored[0]!;
+  // Space splits prose too: it wins only by a margin over the best other delimiter.
+  if (best.c.dialect.delimiter === 0x20) {
+    const other = scored.find((x) => x.c.dialect.delimiter !== 0x20 && x.s.fields >= 2 && x.s.consistent > 0);
+    const score = (x: typeof best): number => 2 * x.s.consistent - x.s.records;
+    if (other && score(other) >= 0.9 * score(best)) best = other;
+  }
   const second = scored.find((x) => x.c.dialect.delimiter !== best!.c.dialect.delimiter && x.s.fields >= 2) ?? null;
   const win = best!;
   const dialect = win.c.dialect;

@@ -167,10 +167,10 @@ export interface LineShape {
 /**
  * The fields of bytes [s, e) read by the base rule. multiLine: terminators inside quotes
  * are data and the first one outside ends the record (`end`); otherwise [s, e) is one line.
- * `alien`: a byte that makes the record unclean when a field starts with it (dialect
- * scoring: a `"` opening a field under another quote, or under none, looks quoted).
+ * `alien`, `alien2`: bytes that make the record unclean when a field starts with them
+ * (dialect scoring: a `"` or `'` opening a field under another quote, or none, looks quoted).
  */
-export function shape(buf: Buffer, s: number, e: number, r: RecordRule, multiLine: boolean, alien = -1): LineShape {
+export function shape(buf: Buffer, s: number, e: number, r: RecordRule, multiLine: boolean, alien = -1, alien2 = -1): LineShape {
   const { delimiter, quote, escape, terminator, trimSpace } = r;
   let fields = 1;
   let inQ = false;
@@ -202,7 +202,7 @@ export function shape(buf: Buffer, s: number, e: number, r: RecordRule, multiLin
     } else if (c === terminator && multiLine) {
       return { fields, clean, endsInQuote: false, openAtFieldStart, end: j };
     } else if (!(atStart && trimSpace && c === 0x20) && !(c === CR && terminator === LF && (j + 1 === e || buf[j + 1] === LF))) {
-      if (closed || (atStart && c === alien)) clean = false;
+      if (closed || (atStart && (c === alien || c === alien2))) clean = false;
       atStart = false;
     }
   }

@@ -5,10 +5,12 @@
  * reader (so offsets and line numbers are the ones the workers will see). Rules, in
  * order (docs/sniffing.md):
  *
- *  1. d = the first record that starts a run of three records with N fields (or of
- *     all the records left, when fewer) — what comes before it is preamble, unless rule 3.
- *  2. Record d is a header when one of its cells does not fit the type of the column
- *     below (a name in a bigint column), or, when every column is text, when its cells are
+ *  1. d = the first record with N fields of which at least two of the next three have
+ *     N fields too (all of them, when fewer are left) — what comes before it is preamble,
+ *     unless rule 3.
+ *  2. Record d is a header when, of the columns below that have a type other than text,
+ *     more than half have a cell in it that does not fit (a name in a bigint column),
+ *     or, when every column is text, when its cells are
  *     all filled and distinct. The record after it is a second header row when its cells
  *     do not fit the types below it either (names split over two rows): the names of the
  *     two rows are joined with a space.
@@ -43,6 +45,8 @@ interface Item {
 
 const MAX_ITEMS = 400;
 const TYPE_ROWS = 200;
+/** Two header rows are told from data only with this many data rows below them to type. */
+const MIN_ROWS_TWO_ROW_HEADER = 5;
 
 /**
  * @param head the file's first bytes; `whole` when it is the whole file.
@@ -82,11 +86,12 @@ export function detectLayout(head: Buffer, whole: boolean, bomBytes: number, dia
   const decisions: Decision[] = [];
 
   // 1. The first run of records with N fields.
+  // (One record in three after it may be off: a stray quote right after the header.)
   let d = -1;
   for (let k = 0; k < items.length && d < 0; k++) {
-    let run = true;
-    for (let j = k; j < Math.min(items.length, k + 3); j++) if (!hasN(j)) run = false;
-    if (run) d = k;
+    if (!hasN(k)) continue;
+    const next = items.slice(k + 1, k + 4).map((_, j) => hasN(k + 1 + j));
+    if (next.filter(Boolean).length >= Math.min(2, next.length)) d = k;
   }
   if (d < 0) d = Math.max(0, items.findIndex((_, k) => hasN(k)));
 
@@ -109,7 +114,7 @@ export function detectLayout(head: Buffer, whole: boolean, bomBytes: number, dia
       const rest = below(d + 2);
       const second = headerVerdict(items[d + 1]!.fields!, rest, true);
       const firstRow = headerVerdict(first!.fields!, rest, true);
-      if (second.header && firstRow.header) {
+      if (rest.length >= MIN_ROWS_TWO_ROW_HEADER && second.header && firstRow.header) {
         typed = firstRow;
         twoRows = true;
       }
@@ -128,8 +133,9 @@ export function detectLayout(head: Buffer, whole: boolean, bomBytes: number, dia
         // A second header row: its cells do not fit the types below it either.
         const next = items[d + 1];
         if (headerOpt === undefined && next?.fields && hasN(d + 1)) {
-          const second = headerVerdict(next.fields, below(d + 2), true);
-          if (twoRows || second.header) {
+          const rest = below(d + 2);
+          const second = headerVerdict(next.fields, rest, true);
+          if (twoRows || (rest.length >= MIN_ROWS_TWO_ROW_HEADER && second.header)) {
             header = header.map((h, i) => [h, next.fields![i] ?? ''].filter((s) => s.trim() !== '').join(' '));
             headerRows = 2;
             why += `; line ${next.line} is a second header row (${second.reason}): names joined`;
@@ -182,7 +188,8 @@ export function detectLayout(head: Buffer, whole: boolean, bomBytes: number, dia
 /** Header names padded or trimmed to N, or null when the width is off by more than that. */
 function fixWidth(cells: CsvFields, n: number): { names: string[]; note: string } | null {
   const names = cells.map((c) => c ?? '');
-  if (names.length === n - 1 && n >= 2) return { names: [...names, ''], note: `it has ${n - 1} names for ${n} fields: the last column gets a generated name (col_${n})` };
+  // A line of one cell (a title) is never a header with names missing.
+  if (names.length === n - 1 && n >= 3) return { names: [...names, ''], note: `it has ${n - 1} names for ${n} fields: the last column gets a generated name (col_${n})` };
   if (names.length === n + 1 && names.at(-1)!.trim() === '') return { names: names.slice(0, n), note: `its empty last name (a trailing delimiter) is dropped` };
   return null;
 }
@@ -194,18 +201,21 @@ function fixWidth(cells: CsvFields, n: number): { names: string[]; note: string 
 export function headerVerdict(cells: CsvFields, rows: CsvFields[], strict = false): { header: boolean; reason: string } {
   if (rows.length === 0) return { header: !strict, reason: 'nothing below it to compare with: taken as a header' };
   const width = cells.length;
-  let anyTyped = false;
+  let typed = 0;
+  const misfits: string[] = [];
   for (let i = 0; i < width; i++) {
     const values = rows.map((r) => r[i]).filter((v): v is string => v != null);
     const type = inferValueType(values);
-    if (type === 'text') continue;
-    anyTyped = true;
     const cell = cells[i];
-    if (cell != null && cell.trim() !== '' && inferValueType([...values, cell]) !== type) {
-      return { header: true, reason: `its cell ${JSON.stringify(cell)} does not fit column ${i + 1} (${type}) below it` };
+    if (type === 'text' || cell == null || cell.trim() === '') continue; // an empty name tells nothing
+    typed++;
+    if (inferValueType([...values, cell]) !== type) {
+      misfits.push(`${JSON.stringify(cell)} does not fit column ${i + 1} (${type})`);
     }
   }
-  if (anyTyped) return { header: false, reason: 'its cells fit the types of the columns below them' };
+  // More than half of the typed columns disagree: one odd value in a data row is not a header.
+  if (typed > 0 && misfits.length * 2 > typed) return { header: true, reason: `${misfits.length} of its ${typed} cells over typed columns do not fit the column below: ${misfits.slice(0, 2).join(', ')}` };
+  if (typed > 0) return { header: false, reason: `its cells fit the types of the columns below them${misfits.length ? ` (all but ${misfits.length} of ${typed})` : ''}` };
   if (strict) return { header: false, reason: 'every column is text' };
   const filled = cells.every((c) => c != null && c.trim() !== '');
   const distinct = new Set(cells).size === cells.length;
