@@ -7,8 +7,8 @@
  *   a candidate's score = the sampled records that parse *cleanly* under it (quotes only
  *   around whole fields, nothing after a closing quote, every quote closed) with its
  *   dominant field count N ≥ 2, less the sampled records that do not;
- *   winner = highest score; ties by the fixed preference order below; space (which also
- *   splits prose) must beat the best other delimiter by more than 10 %.
+ *   winner = highest score; ties by the fixed preference order below. Under space, a
+ *   record with `, ` `; ` `| ` in it is not clean (the space is padding).
  *
  * "Clean" is what tells the escapes apart: `"say \"hi\""` parses into the same number of
  * fields with a doubled-quote escape, but leaves text after a closing quote.
@@ -18,10 +18,10 @@ import { findRecordEnd, freshScan, shape, type RecordRule } from './record-end.j
 
 /** Preference order on ties: earlier wins. */
 export const DELIMITERS = [0x2c, 0x09, 0x3b, 0x7c, 0x20]; // , \t ; | space
-const QUOTES: (number | null)[] = [0x22, 0x27, null]; // " ' none
+const QUOTES: (number | null)[] = [0x22, null, 0x27]; // " none ': ' only where it parses better than none
 const BACKSLASH = 0x5c;
-/** Bytes never tried as "other" delimiters: letters, digits and what values are made of. */
-const NOT_DELIMITERS = new Set(Array.from('"\'.-_/\\()[]{}+ ', (c) => c.charCodeAt(0)));
+/** Other delimiters, tried when they are on most of the first lines the same number of times (not $ % # & …: values use them). */
+const OTHER_DELIMITERS = [0x3a, 0x7e, 0x5e, 0x01, 0x1e, 0x1f]; // : ~ ^ SOH RS US
 const MAX_RECORDS_PER_BUFFER = 1000;
 const PADDED = [', ', '; ', '| '].map((p) => Buffer.from(p));
 
@@ -153,9 +153,7 @@ function otherDelimiters(head: Buffer, term: number): number[] {
   }
   if (lines.length < 2) return [];
   const found: number[] = [];
-  for (let b = 0x21; b < 0x7f; b++) {
-    const ch = String.fromCharCode(b);
-    if (/[A-Za-z0-9]/.test(ch) || NOT_DELIMITERS.has(b) || DELIMITERS.includes(b)) continue;
+  for (const b of OTHER_DELIMITERS) {
     const per = lines.map((l) => {
       let n = 0;
       for (let i = l.indexOf(b); i >= 0; i = l.indexOf(b, i + 1)) n++;
@@ -214,13 +212,7 @@ export function detectDialect(sample: Buffer[], fileName: string, given?: CsvDia
     return { c, s, key: score * 1e6 - tieRank };
   });
   scored.sort((x, y) => y.key - x.key);
-  let best = scored[0]!;
-  // Space splits prose too: it wins only by a margin over the best other delimiter.
-  if (best.c.dialect.delimiter === 0x20) {
-    const other = scored.find((x) => x.c.dialect.delimiter !== 0x20 && x.s.fields >= 2 && x.s.consistent > 0);
-    const score = (x: typeof best): number => 2 * x.s.consistent - x.s.records;
-    if (other && score(other) >= 0.9 * score(best)) best = other;
-  }
+  const best = scored[0]!;
   const second = scored.find((x) => x.c.dialect.delimiter !== best!.c.dialect.delimiter && x.s.fields >= 2) ?? null;
   const win = best!;
   const dialect = win.c.dialect;
