@@ -23,6 +23,11 @@ const BACKSLASH = 0x5c;
 /** Other delimiters, tried when they are on most of the first lines the same number of times (not $ % # & …: values use them). */
 const OTHER_DELIMITERS = [0x3a, 0x7e, 0x5e, 0x01, 0x1e, 0x1f]; // : ~ ^ SOH RS US
 const MAX_RECORDS_PER_BUFFER = 1000;
+/** Bytes of the head, and of each window, scored (cut at a line end): detection reads ~40 candidates × these. */
+const MAX_HEAD_SCORED = 128 * 1024;
+const MAX_WINDOW_SCORED = 32 * 1024;
+/** Delimiters whose quoted candidates get the second (recovery) pass: the best first-pass ones. */
+const SECOND_PASS = 3;
 const PADDED = [', ', '; ', '| '].map((p) => Buffer.from(p));
 
 export interface Decision {
@@ -80,7 +85,7 @@ export function detectLineEnd(head: Buffer): { lineEnd: 'lf' | 'cr'; decision: D
  * count N; the second cuts records by the reader's own rule with N known, so a stray
  * quote costs its one record here as it will when loading.
  */
-export function scoreDialect(sample: Buffer[], dialect: CsvDialect): Score {
+export function scoreDialect(sample: Buffer[], dialect: CsvDialect, passes: 1 | 2 = 2): Score {
   const rule: RecordRule = {
     delimiter: dialect.delimiter,
     quote: dialect.quote ?? -1,
@@ -92,7 +97,7 @@ export function scoreDialect(sample: Buffer[], dialect: CsvDialect): Score {
   // A field that starts with the other quote (or with either, under none) looks quoted.
   const aliens = QUOTES.filter((q): q is number => q !== null && q !== dialect.quote);
   const first = tally(sample, rule, aliens);
-  if (first.fields < 2 || rule.quote < 0) return first;
+  if (passes === 1 || first.fields < 2 || rule.quote < 0) return first;
   return tally(sample, { ...rule, fields: first.fields }, aliens);
 }
 
@@ -126,11 +131,17 @@ function candidates(sample: Buffer[], lineEnd: 'lf' | 'cr', fileName: string): C
   delims.push(...otherDelimiters(sample[0] ?? Buffer.alloc(0), lineEnd === 'cr' ? CR : LF));
   const out: Candidate[] = [];
   const seen = new Set<string>();
+  // A candidate that reads the sample exactly as an earlier-ranked one is not tried: without
+  // a backslash, ' or ", " in the sample, the backslash escape, ' and ", " change nothing.
+  const has = (bytes: string) => sample.some((b) => b.includes(bytes));
+  const backslash = has('\\');
+  const apostrophe = has("'");
+  const commaSpace = has(', ');
   let rank = 0;
   for (const delimiter of delims) {
-    for (const trimSpace of delimiter === 0x2c ? [false, true] : [false]) {
-      for (const quote of QUOTES) {
-        for (const escape of quote === null ? [null] : [quote, BACKSLASH]) {
+    for (const trimSpace of delimiter === 0x2c && commaSpace ? [false, true] : [false]) {
+      for (const quote of QUOTES.filter((q) => q !== 0x27 || apostrophe)) {
+        for (const escape of quote === null ? [null] : backslash ? [quote, BACKSLASH] : [quote]) {
           const key = `${delimiter}/${trimSpace}/${quote}/${escape}`;
           if (seen.has(key)) continue;
           seen.add(key);
@@ -191,9 +202,14 @@ const describe = (d: CsvDialect): string =>
  * The dialect of delimited text from sample buffers (the first is the head; each starts
  * at a record start). `given`: parts a dataset spec fixed, which win.
  */
-export function detectDialect(sample: Buffer[], fileName: string, given?: CsvDialect): DialectGuess {
-  const head = sample[0] ?? Buffer.alloc(0);
+export function detectDialect(whole: Buffer[], fileName: string, given?: CsvDialect): DialectGuess {
+  const head = whole[0] ?? Buffer.alloc(0);
   const le = detectLineEnd(head);
+  const term = le.lineEnd === 'cr' ? CR : LF;
+  const sample = whole.map((b, k) => {
+    const max = k === 0 ? MAX_HEAD_SCORED : MAX_WINDOW_SCORED;
+    return b.length <= max ? b : b.subarray(0, b.lastIndexOf(term, max) + 1);
+  });
   const decisions: Decision[] = [];
   if (given) {
     const dialect = { ...given, lineEnd: given.lineEnd ?? le.lineEnd };
@@ -203,14 +219,20 @@ export function detectDialect(sample: Buffer[], fileName: string, given?: CsvDia
   }
   decisions.push(le.decision);
   const trimPreferred = commaSpaceEverywhere(head, le.lineEnd);
-  const scored = candidates(sample, le.lineEnd, fileName).map((c) => {
-    const s = scoreDialect(sample, c.dialect);
+  const rate = (c: Candidate, passes: 1 | 2) => {
+    const s = scoreDialect(sample, c.dialect, passes);
     // Records with N fields, less the others: a quote that merges lines or leaves stray fields loses.
     const score = s.fields >= 2 ? 2 * s.consistent - s.records : -1e9;
     // Ties: the fixed order, except that ', ' goes before ',' when every comma has a space after it.
     const tieRank = c.dialect.trimSpace && trimPreferred ? c.rank - 1000 : c.rank;
     return { c, s, key: score * 1e6 - tieRank };
-  });
+  };
+  const firstPass = candidates(sample, le.lineEnd, fileName).map((c) => rate(c, 1));
+  firstPass.sort((x, y) => y.key - x.key);
+  // The leaders again with the reader's stray-quote recovery (a stray quote can sink a right dialect's first pass).
+  const leaders = [...new Set(firstPass.filter((x) => x.s.fields >= 2).map((x) => x.c.dialect.delimiter))].slice(0, SECOND_PASS);
+  const quoted = firstPass.filter((x) => x.c.dialect.quote !== null && leaders.includes(x.c.dialect.delimiter)).map((x) => rate(x.c, 2));
+  const scored = [...quoted, ...firstPass.filter((x) => !quoted.some((q) => q.c === x.c))];
   scored.sort((x, y) => y.key - x.key);
   const best = scored[0]!;
   const second = scored.find((x) => x.c.dialect.delimiter !== best!.c.dialect.delimiter && x.s.fields >= 2) ?? null;
