@@ -5,9 +5,9 @@
  * reader (so offsets and line numbers are the ones the workers will see). Rules, in
  * order (docs/sniffing.md):
  *
- *  1. d = the first record with N fields of which at least two of the next three have
- *     N fields too (all of them, when fewer are left) — what comes before it is preamble,
- *     unless rule 3.
+ *  1. d = the first record with N fields followed, within the next three records that
+ *     parse, by another one with N fields (or by none) — what comes before it is
+ *     preamble, unless rule 3.
  *  2. Record d is a header when, of the columns below that have a type other than text,
  *     more than half have a cell in it that does not fit (a name in a bigint column),
  *     or, when every column is text, when its cells are
@@ -86,14 +86,19 @@ export function detectLayout(head: Buffer, whole: boolean, bomBytes: number, dia
   const decisions: Decision[] = [];
 
   // 1. The first run of records with N fields.
-  // (One record in three after it may be off: a stray quote right after the header.)
+  // (Records that do not parse — a stray quote, bad UTF-8 — are skipped in that look-ahead.)
   let d = -1;
   for (let k = 0; k < items.length && d < 0; k++) {
     if (!hasN(k)) continue;
-    const next = items.slice(k + 1, k + 4).map((_, j) => hasN(k + 1 + j));
-    if (next.filter(Boolean).length >= Math.min(2, next.length)) d = k;
+    const next: boolean[] = [];
+    for (let j = k + 1; j < items.length && next.length < 3; j++) if (items[j]!.fields !== null) next.push(hasN(j));
+    if (next.length === 0 || next.some(Boolean)) d = k;
   }
   if (d < 0) d = Math.max(0, items.findIndex((_, k) => hasN(k)));
+  const head0 = items[0];
+  if (headerOpt !== false && head0 && head0.fields === null && d === 0) {
+    throw new LayoutError(`line ${head0.line}: the header does not parse: ${head0.reason}: ${showLine(head0.raw ?? Buffer.alloc(0))}`);
+  }
 
   const below = (from: number): CsvFields[] => {
     const rows: CsvFields[] = [];

@@ -100,6 +100,9 @@ export async function planChunks(source: Source, opts: PlanOptions): Promise<Pla
   }
 
   // Delimited text: the dialect from a sample across the file, then preamble and header.
+  if (looksUtf16(head)) {
+    throw new PlanError(`${source.uri}: the file is UTF-16 text (an Excel "Unicode text" export?): save it as UTF-8 (Excel: "CSV UTF-8"), or convert it: iconv -f UTF-16 -t UTF-8`);
+  }
   const whole = head.length === size;
   const term = (opts.dialect?.lineEnd ?? detectLineEnd(head).lineEnd) === 'cr' ? CR : LF;
   const headBody = head.subarray(sniffed.bomBytes, whole ? head.length : head.lastIndexOf(term) + 1);
@@ -138,6 +141,15 @@ export async function planChunks(source: Source, opts: PlanOptions): Promise<Pla
     chunks: chunksOf(dataStart, starts, size),
     quoteScan,
   };
+}
+
+/** A UTF-16 byte order mark, or NUL in every other byte of the first line. */
+function looksUtf16(head: Buffer): boolean {
+  if (head.length >= 2 && ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff))) return true;
+  const n = Math.min(head.length, 200);
+  let nul = 0;
+  for (let i = 0; i < n; i++) if (head[i] === 0) nul++;
+  return n >= 8 && nul * 3 >= n;
 }
 
 const NO_CSV = { decisions: [] as Decision[], preamble: null, lowConfidence: null, strayQuotes: 0 };
