@@ -250,18 +250,21 @@ describe.concurrent('malformed records: rejected with a reason and a line, the r
     expect(o.rejects.map((r) => r.raw)).toEqual(['2,b,20,extra', '3,c,30,x,y']);
   });
 
-  it('unterminated quote at the end of the file: one reject holding the rest of the file', async () => {
-    // A quote opens a field that runs to the next quote (PostgreSQL's CSV rule, which the
-    // planner's quote parity relies on): records are "1,a" and everything after it.
-    const o = await split(fx('unterminated-quote.csv'), name('unterminated'));
-    expectAccounted(o, 2, 1, [[3, /^unterminated quoted field at end of input$/]]);
-    expect(o.rejects[0]!.raw).toBe('2,"never closed\n3,c\n');
+  it('a quote never closed costs its own record only (issue 11): the next line is the next record', async () => {
+    // The open quote would swallow the line break and run to the end of the file: a stray
+    // quote (libs/parse record-end.ts), so "2,\"never closed" alone is rejected.
+    const table = name('unterminated');
+    const o = await split(fx('unterminated-quote.csv'), table);
+    expectAccounted(o, 3, 2, [[3, /^unbalanced quote: /]]);
+    expect(o.rejects[0]!.raw).toBe('2,"never closed');
+    expect(await column(table, 'name')).toEqual(['a', 'c']);
   });
 
-  it('a stray quote inside an unquoted field opens a quoted field: the rest of the file is one reject', async () => {
-    const o = await split(fx('stray-quote.csv'), name('stray'));
-    expectAccounted(o, 1, 0, [[2, /^unterminated quoted field at end of input$/]]);
-    expect(o.rejects[0]!.raw).toBe('1,ab"c\n2,d\n');
+  it('a stray quote inside an unquoted field is data (issue 11): 5" screen reads as written', async () => {
+    const table = name('stray');
+    const o = await split(fx('stray-quote.csv'), table);
+    expectAccounted(o, 2, 2);
+    expect(await column(table, 'name')).toEqual(['ab"c', 'd']);
   });
 
   it('mixed line endings: LF and CRLF end records, a lone CR does not', async () => {
@@ -466,11 +469,11 @@ describe.concurrent('inputs with nothing to load', () => {
 
 describe.concurrent('inputs the splitter refuses: exit 1, a message, no run', () => {
   it('binary garbage with a .csv name', async () => {
-    await expectRefused(await split(fx('binary-garbage.csv'), name('garbage')), /^copyfleet: cannot read the header line: invalid UTF-8 byte sequence$/m);
+    await expectRefused(await split(fx('binary-garbage.csv'), name('garbage')), /: line 1: the header does not parse: invalid UTF-8 byte sequence: .*; fix that line/m);
   });
 
   it('UTF-16 (an Excel export)', async () => {
-    await expectRefused(await split(fx('utf16.csv'), name('utf16')), /^copyfleet: cannot read the header line: invalid UTF-8 byte sequence$/m);
+    await expectRefused(await split(fx('utf16.csv'), name('utf16')), /: the file is UTF-16 text .*save it as UTF-8/m);
   });
 
   it('a JSON document that ends early: nothing is loaded', async () => {

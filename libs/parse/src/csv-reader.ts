@@ -1,11 +1,11 @@
 /**
  * Streaming CSV/TSV record reader over Buffers.
  *
- * Record boundaries follow PostgreSQL's CSV rules: a quote byte toggles "inside
- * quotes" wherever it appears, a doubled quote inside quotes is a literal quote,
- * and only a LF outside quotes ends a record (a CR before it is dropped). Because
- * every quote byte toggles, the quote parity of any prefix tells whether a LF is a
- * record boundary — the planner relies on that to cut chunks (see libs/plan).
+ * Record boundaries follow PostgreSQL's CSV rules — a quote byte toggles "inside
+ * quotes" wherever it appears, a doubled (or escaped) quote inside quotes is a literal
+ * quote, and only a terminator (LF, a CR before it dropped; or CR in CR-only files)
+ * outside quotes ends a record — plus stray-quote recovery when the dialect knows the
+ * field count. The rule lives in record-end.ts; the planner cuts chunks by the same one.
  *
  * Hot path: records without quotes are split with Buffer.indexOf cursors (no
  * byte loop, no regex); only records containing a quote byte take the byte loop.
@@ -16,6 +16,7 @@
 import { isUtf8 } from 'node:buffer';
 import { Accumulator } from './accumulator.js';
 import { CR, LF, type CsvDialect } from './dialect.js';
+import { findRecordEnd, freshCache, freshScan, recordRule, type RecordRule, type RecordScan } from './record-end.js';
 import { rawCopy, type RecordHandler } from './record-handler.js';
 
 export type CsvFields = (string | null)[];
@@ -39,10 +40,11 @@ export class CsvReader {
   /** Absolute offset of the first pending byte (acc[0], or the next chunk when acc is empty). */
   private base: number;
   private line = 1;
-  private inQuote = false;
-  private hadQuote = false;
-  /** How far the pending record was already scanned, relative to its start. */
-  private scanned = 0;
+  /** Scan state of the pending record, positions relative to its start. */
+  private scan: RecordScan = freshScan(0);
+  private readonly rule: RecordRule;
+  private readonly term: number;
+  private readonly trimSpace: boolean;
   private skip: SkipState | null = null;
   private readonly delim: number;
   private readonly quote: number;
@@ -59,6 +61,9 @@ export class CsvReader {
     private readonly opts: ReaderOptions,
   ) {
     this.base = opts.startOffset;
+    this.rule = recordRule(dialect);
+    this.term = this.rule.terminator;
+    this.trimSpace = this.rule.trimSpace;
     this.delim = dialect.delimiter;
     this.quote = dialect.quote ?? -1;
     this.escape = dialect.escape ?? this.quote;
@@ -108,62 +113,29 @@ export class CsvReader {
    * many bytes were consumed; the rest is one incomplete record.
    */
   private process(buf: Buffer, final: boolean): number {
-    const { quote, escape } = this;
+    const { term } = this;
     const len = buf.length;
-    const lastLf = buf.lastIndexOf(LF);
-    const windowValid = this.enc === 'latin1' || isUtf8(buf.subarray(0, lastLf + 1));
+    const lastTerm = buf.lastIndexOf(term);
+    const windowValid = this.enc === 'latin1' || isUtf8(buf.subarray(0, lastTerm + 1));
+    const cache = freshCache();
+    const st = this.scan;
     let pos = 0;
-    let i = this.scanned;
-    let inQ = this.inQuote;
-    let hadQ = this.hadQuote;
-    let nextNl = -1;
-    let nextQ = -1;
 
     for (;;) {
-      // 1. Find where the record starting at `pos` ends, resuming at `i` in state inQ.
-      let end = -1;
-      while (end < 0) {
-        if (!inQ) {
-          if (nextNl < i) nextNl = indexOrLen(buf, LF, i);
-          if (quote >= 0 && nextQ < i) nextQ = indexOrLen(buf, quote, i);
-          if (quote >= 0 && nextQ < nextNl) {
-            inQ = true;
-            hadQ = true;
-            i = nextQ + 1;
-            continue;
-          }
-          if (nextNl >= len) break;
-          end = nextNl;
-        } else if (escape !== quote) {
-          const j = scanQuotedWithEscape(buf, i, quote, escape);
-          if (j < 0) {
-            i = -1 - j; // resume here: an escape byte at the very end waits for its successor
-            break;
-          }
-          inQ = false;
-          i = j + 1;
-        } else {
-          if (nextQ < i) nextQ = indexOrLen(buf, quote, i);
-          if (nextQ >= len) {
-            i = len;
-            break;
-          }
-          inQ = false;
-          i = nextQ + 1;
-        }
-      }
-
-      if (end < 0) {
+      // 1. Where does the record starting at `pos` end (the one rule: record-end.ts)?
+      const found = findRecordEnd(buf, pos, st, this.rule, final, cache);
+      if (found < 0 || found >= len) {
         // Incomplete record [pos, len).
+        const inQ = st.inQuote;
         if (final && len > pos) {
           if (this.skip) this.finishSkip(buf, pos, len);
           else if (inQ) {
             this.bad('unterminated quoted field at end of input', buf, pos, len);
-            this.line += countLf(buf, pos, len);
+            this.line += this.countTerm(buf, pos, len);
           } else {
-            const contentEnd = buf[len - 1] === CR ? len - 1 : len;
-            this.emit(buf, pos, contentEnd, len, hadQ, false);
-            this.line += countLf(buf, pos, len); // quoted newlines of a last record without LF
+            const contentEnd = term === LF && buf[len - 1] === CR ? len - 1 : len;
+            this.emit(buf, pos, contentEnd, len, st.hadQuote, false);
+            this.line += this.countTerm(buf, pos, len); // quoted newlines of a last record without one
           }
         } else if (final && this.skip) {
           this.finishSkip(buf, pos, len);
@@ -172,31 +144,31 @@ export class CsvReader {
           if (!this.skip) {
             this.skip = { offset: this.base + pos, line: this.line, raw: rawCopy(buf, pos, len), lines: 0 };
           }
-          // Inside quotes, keep a trailing escape byte (i < len) to rescan it with the next byte.
-          const used = inQ ? i : len;
-          this.skip.lines += countLf(buf, pos, used);
-          this.inQuote = inQ;
-          this.hadQuote = hadQ;
-          this.scanned = 0;
+          // Inside quotes, keep a trailing escape byte (st.pos < len) to rescan it with the next byte.
+          const used = inQ ? Math.min(st.pos, len) : len;
+          this.skip.lines += this.countTerm(buf, pos, used);
+          this.scan = { ...st, pos: 0, decided: true };
           return used;
         }
-        this.inQuote = final ? false : inQ;
-        this.hadQuote = final ? false : hadQ;
-        this.scanned = final ? 0 : i - pos;
+        this.scan = final ? freshScan(0) : { ...st, pos: st.pos - pos };
         return final ? len : pos;
       }
 
-      // 2. A complete record [pos, end) followed by LF at `end`.
+      // 2. A complete record [pos, end) followed by its terminator at `end`.
+      const end = found;
       if (this.skip) {
         this.finishSkip(buf, pos, end + 1);
       } else {
-        const contentEnd = end > pos && buf[end - 1] === CR ? end - 1 : end;
+        const contentEnd = term === LF && end > pos && buf[end - 1] === CR ? end - 1 : end;
         if (end + 1 - pos > this.opts.maxRecordBytes) {
           this.bad(`record is longer than ${this.opts.maxRecordBytes} bytes`, buf, pos, end);
-          this.line += 1 + (hadQ ? countLf(buf, pos, end) : 0);
+          this.line += 1 + (st.hadQuote ? this.countTerm(buf, pos, end) : 0);
         } else if (contentEnd === pos) {
           this.line += 1; // blank line: not a record
-        } else if (!hadQ) {
+        } else if (st.stray) {
+          this.emitStray(buf, pos, contentEnd, end, windowValid);
+          this.line += 1;
+        } else if (!st.hadQuote) {
           if (!windowValid && !isUtf8(buf.subarray(pos, contentEnd))) {
             this.bad('invalid UTF-8 byte sequence', buf, pos, end);
           } else {
@@ -205,14 +177,43 @@ export class CsvReader {
           this.line += 1;
         } else {
           this.emit(buf, pos, contentEnd, end, true, windowValid);
-          this.line += 1 + countLf(buf, pos, end);
+          this.line += 1 + this.countTerm(buf, pos, end);
         }
       }
       pos = end + 1;
-      i = pos;
-      inQ = false;
-      hadQ = false;
+      Object.assign(st, freshScan(pos));
     }
+  }
+
+  /**
+   * A record cut at a stray quote's line break (see record-end.ts). Read as a person reads
+   * it when that is unambiguous — every quote byte is inside a field (`5" screen`) and the
+   * line has the file's field count: the quotes are data. Otherwise it is rejected alone.
+   */
+  private emitStray(buf: Buffer, pos: number, contentEnd: number, end: number, windowValid: boolean): void {
+    if (!windowValid && this.enc === 'utf8' && !isUtf8(buf.subarray(pos, contentEnd))) {
+      this.bad('invalid UTF-8 byte sequence', buf, pos, end);
+      return;
+    }
+    const fields = this.splitPlain(buf, pos, contentEnd);
+    const n = this.rule.fields;
+    if (fields.length === n && !fields.some((f) => f !== null && f.startsWith(this.quoteText))) {
+      this.handler.record(fields, this.base + pos, this.line);
+      return;
+    }
+    this.bad(
+      `unbalanced quote: a quoted field opens on this line and does not close where a record of ${n} fields ends; ` +
+        'only this line is rejected (the next line is read as the next record); fix the quote, or give quote/escape in a dataset spec',
+      buf,
+      pos,
+      end,
+    );
+  }
+
+  private countTerm(buf: Buffer, from: number, to: number): number {
+    let n = 0;
+    for (let i = buf.indexOf(this.term, from); i >= 0 && i < to; i = buf.indexOf(this.term, i + 1)) n++;
+    return n;
   }
 
   /** Emit a record that has quotes (or is the unterminated-newline tail). */
@@ -229,7 +230,10 @@ export class CsvReader {
   /** A record without quotes: decoded once, split on the delimiter (empty fields are null). */
   private splitPlain(buf: Buffer, pos: number, end: number): CsvFields {
     const fields: CsvFields = buf.toString(this.enc, pos, end).split(this.delimText);
-    for (let k = 0; k < fields.length; k++) if (fields[k] === '') fields[k] = null;
+    for (let k = 0; k < fields.length; k++) {
+      if (this.trimSpace) fields[k] = fields[k]!.replace(/^ +/, '');
+      if (fields[k] === '') fields[k] = null;
+    }
     return fields;
   }
 
@@ -239,6 +243,7 @@ export class CsvReader {
    * for anything else, which the byte loop below handles.
    */
   private splitWholeQuoted(buf: Buffer, pos: number, end: number): CsvFields | null {
+    if (this.trimSpace) return null;
     const text = buf.toString(this.enc, pos, end);
     const n = text.length;
     const { delimText: delim, quoteText: quote, escapeText: escape } = this;
@@ -312,6 +317,8 @@ export class CsvReader {
         seg = j + 1;
         inQ = true;
         quoted = true;
+      } else if (c === 0x20 && this.trimSpace && cur === '' && !quoted && seg === j) {
+        seg = j + 1; // a space at the field's start: not data
       } else if (c === delim) {
         take(j);
         fields.push(cur === '' && !quoted ? null : cur);
@@ -329,37 +336,10 @@ export class CsvReader {
     const s = this.skip!;
     this.skip = null;
     this.handler.bad(`record is longer than ${this.opts.maxRecordBytes} bytes`, s.offset, s.line, s.raw);
-    this.line = s.line + s.lines + countLf(buf, pos, end);
+    this.line = s.line + s.lines + this.countTerm(buf, pos, end);
   }
 
   private bad(reason: string, buf: Buffer, pos: number, end: number): void {
     this.handler.bad(reason, this.base + pos, this.line, rawCopy(buf, pos, end));
   }
-}
-
-function indexOrLen(buf: Buffer, byte: number, from: number): number {
-  const i = buf.indexOf(byte, from);
-  return i < 0 ? buf.length : i;
-}
-
-function countLf(buf: Buffer, from: number, to: number): number {
-  let n = 0;
-  for (let i = buf.indexOf(LF, from); i >= 0 && i < to; i = buf.indexOf(LF, i + 1)) n++;
-  return n;
-}
-
-/**
- * Inside quotes with a distinct escape byte: index of the closing quote, or, when there
- * is none yet, -1 - k where k is where to resume scanning once more bytes arrive (the
- * end, or an escape byte that is the last byte: what it escapes is in the next push).
- */
-function scanQuotedWithEscape(buf: Buffer, from: number, quote: number, escape: number): number {
-  for (let j = from; j < buf.length; j++) {
-    const c = buf[j];
-    if (c === escape) {
-      if (j + 1 === buf.length) return -1 - j;
-      j++;
-    } else if (c === quote) return j;
-  }
-  return -1 - buf.length;
 }

@@ -10,6 +10,15 @@ export interface CsvDialect {
   escape: number | null;
   /** Text encoding of the file. */
   encoding: 'utf8' | 'latin1';
+  /** What ends a record: LF (a CR before it is dropped: CRLF files) or a lone CR (old Mac). @defaultValue 'lf' */
+  lineEnd?: 'lf' | 'cr';
+  /** Spaces at the start of a field are not data (`a, b, "c"`: the `, ` delimiter). @defaultValue false */
+  trimSpace?: boolean;
+  /**
+   * The file's field count (from the sample). Set, it turns on stray-quote recovery: a
+   * quoted field that would swallow a line break costs that one record (see record-end.ts).
+   */
+  fields?: number;
 }
 
 export const CSV_DIALECT: CsvDialect = { delimiter: 0x2c, quote: 0x22, escape: 0x22, encoding: 'utf8' };

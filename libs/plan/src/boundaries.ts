@@ -5,24 +5,24 @@
  * - LF-delimited records (JSONL, delimited text without quoting): the record start
  *   after an edge is just past the first LF at or after edge-1. Only a few KiB are
  *   read per edge, never the whole file.
- * - Quoted CSV: a LF ends a record only outside quotes, and in PostgreSQL's CSV
- *   every quote byte toggles that state, so a LF is a boundary exactly when the
- *   number of quote bytes before it is even. One streaming pass counts quote
- *   parity; no field is parsed. This pass costs one sequential read of the file
- *   (quote bytes found with Buffer.indexOf); see README "Quoted newlines".
+ * - Quoted CSV: a terminator ends a record only outside quotes. One streaming pass
+ *   applies the reader's own record-end rule (quote parity that follows the escape and
+ *   resynchronises after a stray quote); no field is parsed. This pass costs one
+ *   sequential read of the file (terminators and quotes found with Buffer.indexOf).
  */
+import { findRecordEnd, freshCache, freshScan, recordRule, type CsvDialect } from '@copyfleet/parse';
 import type { Source } from '@copyfleet/source';
 
 const LF = 0x0a;
 const PROBE_BYTES = 64 * 1024;
 
 /** Record starts for nominal edges dataStart + k*chunkBytes, LF-delimited records. */
-export async function resolveLineEdges(source: Source, dataStart: number, size: number, chunkBytes: number): Promise<number[]> {
+export async function resolveLineEdges(source: Source, dataStart: number, size: number, chunkBytes: number, terminator: number = LF): Promise<number[]> {
   const starts: number[] = [];
   let prev = dataStart;
   for (let edge = dataStart + chunkBytes; edge < size; edge += chunkBytes) {
     if (edge <= prev) continue; // the previous record ran past this edge
-    const start = await nextLineStart(source, edge, size);
+    const start = await nextLineStart(source, edge, size, terminator);
     if (start >= size) break;
     if (start > prev) starts.push(start);
     prev = start;
@@ -31,10 +31,10 @@ export async function resolveLineEdges(source: Source, dataStart: number, size: 
 }
 
 /** The first record start at or after `edge`: just past the first LF at position >= edge-1. */
-async function nextLineStart(source: Source, edge: number, size: number): Promise<number> {
+async function nextLineStart(source: Source, edge: number, size: number, terminator: number): Promise<number> {
   for (let pos = edge - 1; pos < size; pos += PROBE_BYTES) {
     const buf = await source.read(pos, PROBE_BYTES);
-    const i = buf.indexOf(LF);
+    const i = buf.indexOf(terminator);
     if (i >= 0) return pos + i + 1;
     if (buf.length === 0) break;
   }
@@ -42,69 +42,91 @@ async function nextLineStart(source: Source, edge: number, size: number): Promis
 }
 
 /**
- * Record starts for quoted CSV, by quote parity over one streaming pass. Each
- * nominal edge resolves to just past the first LF at or after edge-1 that has an
- * even number of quote bytes before it (counted from dataStart).
+ * Record starts for quoted CSV by the one record-end rule (libs/parse record-end.ts), in
+ * one streaming pass from dataStart: quote parity that follows the dialect's escape
+ * (with a backslash escape `\"` does not toggle) and resynchronises after a stray quote
+ * exactly as the reader does. Each nominal edge resolves to the first record start at or
+ * after it. Holds only the record being scanned (and, at a quoted line break, up to
+ * LOOKAHEAD bytes to judge it). `stray`: records cut at a stray quote, in the part read
+ * (the pass stops once the last edge is resolved).
  */
-export async function resolveQuotedEdges(source: Source, dataStart: number, size: number, chunkBytes: number, quote: number): Promise<number[]> {
+export async function resolveRecordEdges(
+  source: Source,
+  dataStart: number,
+  size: number,
+  chunkBytes: number,
+  dialect: CsvDialect,
+): Promise<{ starts: number[]; stray: number }> {
+  const rule = recordRule(dialect);
   const starts: number[] = [];
+  let stray = 0;
   let nextEdge = dataStart + chunkBytes;
-  let parity = 0;
-  let base = dataStart;
-  for await (const chunk of source.stream(dataStart, size) as AsyncIterable<Buffer>) {
-    let i = 0;
-    while (i < chunk.length) {
-      if (nextEdge >= size) return starts;
-      const seekFrom = nextEdge - 1 - base; // where the LF we look for may start
-      if (seekFrom >= chunk.length) {
-        parity ^= countByte(chunk, quote, i, chunk.length) & 1;
-        break;
-      }
-      if (i < seekFrom) {
-        parity ^= countByte(chunk, quote, i, seekFrom) & 1;
-        i = Math.max(i, seekFrom);
-      }
-      // Seek the next LF with even parity, tracking quotes on the way.
-      const nl = chunk.indexOf(LF, i);
-      const q = chunk.indexOf(quote, i);
-      if (q >= 0 && (nl < 0 || q < nl)) {
-        parity ^= 1;
-        i = q + 1;
-        continue;
-      }
-      if (nl < 0) break;
-      i = nl + 1;
-      if (parity === 0) {
-        const start = base + i;
-        if (start < size) starts.push(start);
-        // Skip edges that this record already ran past.
-        while (nextEdge <= start) nextEdge += chunkBytes;
-      }
+  let buf: Buffer = Buffer.alloc(0);
+  let base = dataStart; // absolute offset of buf[0]
+  let recStart = 0;
+  const st = freshScan(0);
+  const ended = (end: number): void => {
+    if (st.stray) stray++;
+    const next = base + end + 1;
+    if (next >= nextEdge) {
+      if (next < size) starts.push(next);
+      while (nextEdge <= next) nextEdge += chunkBytes;
     }
-    base += chunk.length;
+    recStart = end + 1;
+    Object.assign(st, freshScan(recStart));
+  };
+  for await (const chunk of source.stream(dataStart, size) as AsyncIterable<Buffer>) {
+    buf = buf.length === recStart ? chunk : Buffer.concat([buf.subarray(recStart), chunk]);
+    if (recStart > 0) {
+      base += recStart;
+      st.pos -= recStart;
+      recStart = 0;
+    }
+    const cache = freshCache();
+    for (;;) {
+      const end = findRecordEnd(buf, recStart, st, rule, false, cache);
+      if (end < 0) break;
+      ended(end);
+    }
+    if (st.decided && st.inQuote) {
+      // A long quoted field: its start is no longer needed.
+      const keep = Math.min(st.pos, buf.length);
+      buf = buf.subarray(keep);
+      base += keep;
+      st.pos -= keep;
+      recStart = 0;
+    }
+    if (nextEdge >= size) return { starts, stray }; // every edge resolved: the rest is not read
   }
-  return starts;
+  for (;;) {
+    const end = findRecordEnd(buf, recStart, st, rule, true);
+    if (end < 0 || end >= buf.length) break;
+    ended(end);
+  }
+  return { starts, stray };
 }
 
-function countByte(buf: Buffer, byte: number, from: number, to: number): number {
-  let n = 0;
-  for (let i = buf.indexOf(byte, from); i >= 0 && i < to; i = buf.indexOf(byte, i + 1)) n++;
-  return n;
+/** Compatibility: record starts for a quoted CSV with the default escape. */
+export async function resolveQuotedEdges(source: Source, dataStart: number, size: number, chunkBytes: number, quote: number): Promise<number[]> {
+  return (await resolveRecordEdges(source, dataStart, size, chunkBytes, { delimiter: 0x2c, quote, escape: quote, encoding: 'utf8' })).starts;
 }
 
-/** LF bytes in [start, end): the number of lines that end inside the range. */
-export async function countLineFeeds(source: Source, start: number, end: number): Promise<{ lf: number; endsWithLf: boolean }> {
+/**
+ * Line ends in [start, end): the number of lines that end inside the range. `terminator`
+ * is the dialect's line end (LF, or CR for CR-only files: pass plan.dialect's).
+ */
+export async function countLineFeeds(source: Source, start: number, end: number, terminator: number = LF): Promise<{ lf: number; endsWithLf: boolean }> {
   let lf = 0;
-  let last = LF;
+  let last = terminator;
   for await (const chunk of source.stream(start, end) as AsyncIterable<Buffer>) {
-    for (let i = chunk.indexOf(LF); i >= 0; i = chunk.indexOf(LF, i + 1)) lf++;
+    for (let i = chunk.indexOf(terminator); i >= 0; i = chunk.indexOf(terminator, i + 1)) lf++;
     if (chunk.length > 0) last = chunk[chunk.length - 1]!;
   }
-  return { lf, endsWithLf: last === LF };
+  return { lf, endsWithLf: last === terminator };
 }
 
-/** Physical lines in [start, end): LF bytes, plus one for a last line without a LF. */
-export async function countLines(source: Source, start: number, end: number): Promise<number> {
-  const { lf, endsWithLf } = await countLineFeeds(source, start, end);
+/** Physical lines in [start, end): line ends, plus one for a last line without one. */
+export async function countLines(source: Source, start: number, end: number, terminator: number = LF): Promise<number> {
+  const { lf, endsWithLf } = await countLineFeeds(source, start, end, terminator);
   return end > start && !endsWithLf ? lf + 1 : lf;
 }

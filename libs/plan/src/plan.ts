@@ -4,9 +4,10 @@
  * Reads the head, a few KiB per edge, and — only for quoted CSV — one quote-parity
  * pass. Never parses the whole file.
  */
-import { CsvReader, CSV_DIALECT, readArrowLayout, sniffFormat, type ArrowColumnType, type CsvDialect, type CsvFields, type FormatName, type JsonContainer } from '@copyfleet/parse';
+import { CR, CSV_DIALECT, LF, detectDialect, detectLineEnd, readArrowLayout, sniffFormat, type ArrowColumnType, type CsvDialect, type Decision, type FormatName, type JsonContainer } from '@copyfleet/parse';
 import type { Source } from '@copyfleet/source';
-import { resolveLineEdges, resolveQuotedEdges } from './boundaries.js';
+import { resolveLineEdges, resolveRecordEdges } from './boundaries.js';
+import { detectLayout, LayoutError } from './layout.js';
 import { scanJsonLayout } from './json-edges.js';
 
 export interface PlanOptions {
@@ -35,8 +36,18 @@ export interface Plan {
   dialect: CsvDialect;
   /** CSV header names, or null. */
   header: string[] | null;
-  /** First byte after the BOM and header. */
+  /** First byte after the BOM, preamble and header: the first data record. */
   dataStart: number;
+  /** Line number (1-based) of the record at dataStart (CSV; JSON: the line dataStart is on). */
+  firstDataLine: number;
+  /** CSV: what was decided and why (`copyfleet infer` prints them as YAML comments). */
+  decisions: Decision[];
+  /** CSV: leading lines skipped before the header (titles, blank lines, comments). */
+  preamble: { lines: number; first: string } | null;
+  /** CSV: the detection is unsure (said in the run's message and by infer), or null. */
+  lowConfidence: string | null;
+  /** CSV: records the parity pass cut at a stray quote (in the part it read). */
+  strayQuotes: number;
   chunks: ChunkRange[];
   /** Whether a quote-parity pass decided the edges. */
   quoteScan: boolean;
@@ -58,7 +69,7 @@ export async function planChunks(source: Source, opts: PlanOptions): Promise<Pla
   const head = await source.read(0, Math.min(size, HEAD_BYTES));
   const sniffed = sniffFormat(head, source.name);
   const format = opts.format ?? sniffed.format;
-  const dialect = opts.dialect ?? (format === 'csv' ? sniffed.dialect : CSV_DIALECT);
+  let dialect = opts.dialect ?? CSV_DIALECT;
   if (format === 'arrow') {
     // Arrow IPC file: chunks are runs of whole record batches, from the footer.
     const layout = await readArrowLayout({ size, read: (start, len) => source.read(start, len) }).catch((err: Error) => {
@@ -70,7 +81,7 @@ export async function planChunks(source: Source, opts: PlanOptions): Promise<Pla
       if (last && b.start - last.start < opts.chunkBytes) last.end = b.end;
       else chunks.push({ chunkNo: chunks.length, start: b.start, end: b.end });
     }
-    return { size, version, format, dialect, header: null, dataStart: chunks[0]?.start ?? size, chunks, quoteScan: false, arrow: layout.fields };
+    return { size, version, format, dialect, header: null, dataStart: chunks[0]?.start ?? size, firstDataLine: 1, ...NO_CSV, chunks, quoteScan: false, arrow: layout.fields };
   }
   if (format === 'json') {
     const layout = await scanJsonLayout(source, sniffed.bomBytes, size, opts.chunkBytes, opts.records).catch((err: Error) => {
@@ -79,67 +90,104 @@ export async function planChunks(source: Source, opts: PlanOptions): Promise<Pla
     if (layout.container.kind !== 'member-array') await refuseTrailingContent(source, layout.end + 1, size);
     const edges = [layout.start, ...layout.edges, layout.end];
     const chunks = edges.slice(0, -1).map((start, k) => ({ chunkNo: k, start, end: edges[k + 1]! })).filter((c) => c.end > c.start);
-    return { size, version, format, dialect, header: null, dataStart: layout.start, chunks, quoteScan: false, json: layout.container };
+    return { size, version, format, dialect, header: null, dataStart: layout.start, firstDataLine: 1 + countIn(head, LF, layout.start), ...NO_CSV, chunks, quoteScan: false, json: layout.container };
   }
 
-  let header: string[] | null = null;
-  let dataStart = sniffed.bomBytes;
-  if (format === 'csv' && (opts.header ?? true) && size > dataStart) {
-    const first = await readFirstRecord(source, dialect, dataStart, size);
-    header = first.fields.map((f) => f ?? '');
-    dataStart = first.end;
+  if (format !== 'csv') {
+    // JSON Lines.
+    const starts = await resolveLineEdges(source, sniffed.bomBytes, size, opts.chunkBytes);
+    return { size, version, format, dialect, header: null, dataStart: sniffed.bomBytes, firstDataLine: 1, ...NO_CSV, chunks: chunksOf(sniffed.bomBytes, starts, size), quoteScan: false };
   }
 
-  const quoteScan = format === 'csv' && dialect.quote !== null && (opts.quotedNewlines ?? true);
-  const starts = size <= dataStart
-    ? []
-    : quoteScan
-      ? await resolveQuotedEdges(source, dataStart, size, opts.chunkBytes, dialect.quote!)
-      : await resolveLineEdges(source, dataStart, size, opts.chunkBytes);
+  // Delimited text: the dialect from a sample across the file, then preamble and header.
+  if (looksUtf16(head)) {
+    throw new PlanError(`${source.uri}: the file is UTF-16 text (an Excel "Unicode text" export?): save it as UTF-8 (Excel: "CSV UTF-8"), or convert it: iconv -f UTF-16 -t UTF-8`);
+  }
+  const whole = head.length === size;
+  const term = (opts.dialect?.lineEnd ?? detectLineEnd(head).lineEnd) === 'cr' ? CR : LF;
+  const headBody = head.subarray(sniffed.bomBytes, whole ? head.length : head.lastIndexOf(term) + 1);
+  const windows = await sampleWindows(source, head.length, size, term);
+  const guess = detectDialect([headBody, ...windows], source.name, opts.dialect);
+  dialect = guess.fields >= 2 ? { ...guess.dialect, fields: guess.fields } : guess.dialect;
+  let layout;
+  try {
+    layout = detectLayout(head, whole, sniffed.bomBytes, dialect, guess.fields, opts.header);
+  } catch (err) {
+    if (err instanceof LayoutError) throw new PlanError(`${source.uri}: ${err.message}; fix that line, or give header: false (and the columns) in a dataset spec`);
+    throw err;
+  }
+  const dataStart = Math.min(layout.dataStart, size);
+  const quoteScan = dialect.quote !== null && (opts.quotedNewlines ?? true);
+  let starts: number[] = [];
+  let strayQuotes = 0;
+  if (size > dataStart) {
+    if (quoteScan) ({ starts, stray: strayQuotes } = await resolveRecordEdges(source, dataStart, size, opts.chunkBytes, dialect));
+    else starts = await resolveLineEdges(source, dataStart, size, opts.chunkBytes, term);
+  }
+  const decisions = [...guess.decisions, ...layout.decisions];
+  if (strayQuotes > 0) decisions.push({ what: 'stray quotes', choice: `${strayQuotes} record(s)`, reason: 'a quoted field would swallow a line break: each costs its own record only' });
+  return {
+    size,
+    version,
+    format,
+    dialect,
+    header: layout.header,
+    dataStart,
+    firstDataLine: layout.firstDataLine,
+    decisions,
+    preamble: layout.preamble,
+    lowConfidence: guess.lowConfidence,
+    strayQuotes,
+    chunks: chunksOf(dataStart, starts, size),
+    quoteScan,
+  };
+}
 
+/** A UTF-16 byte order mark, or NUL in every other byte of the first line. */
+function looksUtf16(head: Buffer): boolean {
+  if (head.length >= 2 && ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff))) return true;
+  const n = Math.min(head.length, 200);
+  let nul = 0;
+  for (let i = 0; i < n; i++) if (head[i] === 0) nul++;
+  return n >= 8 && nul * 3 >= n;
+}
+
+const NO_CSV = { decisions: [] as Decision[], preamble: null, lowConfidence: null, strayQuotes: 0 };
+
+function chunksOf(dataStart: number, starts: number[], size: number): ChunkRange[] {
   const edges = [dataStart, ...starts, size];
   const chunks: ChunkRange[] = [];
   for (let k = 0; k + 1 < edges.length; k++) {
     if (edges[k + 1]! > edges[k]!) chunks.push({ chunkNo: chunks.length, start: edges[k]!, end: edges[k + 1]! });
   }
-  return { size, version, format, dialect, header, dataStart, chunks, quoteScan };
+  return chunks;
 }
+
+function countIn(buf: Buffer, byte: number, end: number): number {
+  let n = 0;
+  for (let i = buf.indexOf(byte); i >= 0 && i < end; i = buf.indexOf(byte, i + 1)) n++;
+  return n;
+}
+
+const WINDOWS = 16;
+const WINDOW_BYTES = 64 * 1024;
 
 /**
- * The first CSV record (the header) and the offset just past it. Bytes are fed in
- * runs that end at a LF, so when the reader emits the header the position is
- * exactly past its terminating LF (quoted newlines inside the header included).
+ * Windows of whole lines at evenly spaced offsets past the head, for dialect detection:
+ * each starts after the first line end in it and stops at its last one.
  */
-async function readFirstRecord(source: Source, dialect: CsvDialect, from: number, size: number): Promise<{ fields: CsvFields; end: number }> {
-  let found: CsvFields | null = null;
-  let problem: string | null = null;
-  const reader = new CsvReader(
-    dialect,
-    {
-      record: (fields) => void (found ??= fields),
-      bad: (reason) => void (problem ??= reason),
-    },
-    { startOffset: from, maxRecordBytes: 16 * 1024 * 1024 },
-  );
-  let base = from;
-  for await (const chunk of source.stream(from, size) as AsyncIterable<Buffer>) {
-    for (let pos = 0; pos < chunk.length; ) {
-      const nl = chunk.indexOf(0x0a, pos);
-      const stop = nl < 0 ? chunk.length : nl + 1;
-      reader.push(chunk.subarray(pos, stop));
-      pos = stop;
-      if (found || problem) return header(found, problem, base + pos);
-    }
-    base += chunk.length;
+async function sampleWindows(source: Source, headEnd: number, size: number, term: number): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  if (size <= headEnd) return out;
+  const step = (size - headEnd) / WINDOWS;
+  for (let k = 0; k < WINDOWS; k++) {
+    const at = Math.floor(headEnd + k * step);
+    const buf = await source.read(at, Math.min(WINDOW_BYTES, size - at));
+    const first = buf.indexOf(term);
+    const last = at + buf.length === size ? buf.length : buf.lastIndexOf(term) + 1;
+    if (first >= 0 && last > first + 1) out.push(buf.subarray(first + 1, last));
   }
-  reader.end();
-  return header(found, problem, size);
-}
-
-function header(found: CsvFields | null, problem: string | null, end: number): { fields: CsvFields; end: number } {
-  if (problem !== null) throw new PlanError(`cannot read the header line: ${problem}`);
-  if (found === null) throw new PlanError('the file has no header line');
-  return { fields: found, end };
+  return out;
 }
 
 /** A JSON document is one value: anything but whitespace after it would be lost silently, so refuse it. */

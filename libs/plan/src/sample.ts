@@ -31,7 +31,7 @@ export async function sampleRecords(source: Source, plan: Plan): Promise<Sample>
     const ignore = (): void => undefined;
     const opts = { startOffset: w.start, maxRecordBytes: buf.length + 1 };
     // Feed only up to the last complete line: a record cut by the window is not sampled.
-    const cut = w.end === plan.size ? buf.length : buf.lastIndexOf(0x0a) + 1;
+    const cut = w.end === plan.size ? buf.length : buf.lastIndexOf(plan.format === 'csv' && plan.dialect.lineEnd === 'cr' ? 0x0d : 0x0a) + 1;
     if (plan.format === 'csv') {
       const r = new CsvReader(plan.dialect, { record: (fields) => void sample.csv.push(fields), bad: ignore }, opts);
       r.push(buf.subarray(0, cut));
