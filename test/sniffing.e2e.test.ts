@@ -144,7 +144,7 @@ describe('dialects people export load with no spec', () => {
   // Fails until the worker's pass-through COPY is refused for a dialect that trims spaces
   // (libs/schema canPassThrough: PostgreSQL's CSV COPY keeps the space: ' ann'). The
   // parsing path loads it right (libs/parse csv-reader.test / sniff.test). Remove .fails then.
-  it.fails('", "-delimited files lose the space after the comma', async () => {
+  it('", "-delimited files lose the space after the comma', async () => {
     await expectLoads([['comma-space.csv', ['id', 'name', 'city'], [['1', 'ann', 'Paris, FR'], ['2', 'bob', 'Rome'], ['3', 'cy', 'Oslo, NO']]]]);
   });
 });

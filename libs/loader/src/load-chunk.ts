@@ -107,7 +107,7 @@ export async function loadChunk(deps: LoadDeps, run: ChunkRun, task: ChunkTask):
  */
 async function tryPassThrough(client: pg.PoolClient, run: ChunkRun, task: ChunkTask): Promise<ChunkResult | null> {
   const { spec } = run;
-  if (spec.format !== 'csv' || spec.bronze || !canPassThrough(spec.table, spec.dialect)) return null;
+  if (spec.format !== 'csv' || spec.bronze || spec.strayQuotes || !canPassThrough(spec.table, spec.dialect)) return null;
   const sql = passThroughCopySql(spec.table, { ...spec.dialect, quote: spec.dialect.quote! });
   await client.query('SAVEPOINT cf_pass');
   try {

@@ -43,6 +43,12 @@ export interface FileSpec {
   header?: string[] | null;
   /** A compressed input's decompressed copy, which the chunks' byte ranges refer to. */
   staged?: { path: string; version: string } | null;
+  /**
+   * Stray quotes the planner found: PostgreSQL's CSV COPY would let such a quote swallow the
+   * lines after it (two of them can make a merged row of the right width), so these files
+   * always take the parsing path, which reads each stray quote as the reader's rule says.
+   */
+  strayQuotes?: number;
   /** The table's columns with this file's field positions, when its header orders them differently. */
   columns?: Column[];
 }

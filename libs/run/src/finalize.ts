@@ -115,7 +115,8 @@ async function countMissingLines(ctx: Context, runId: string): Promise<void> {
       source = (await chunkSourceOf(files.get(c.file_no)!)).source;
       sources.set(c.file_no, source);
     }
-    await setChunkLines(ctx.pool, runId, c.chunk_no, await countLines(source, Number(c.byte_start), Number(c.byte_end)));
+    const lineEnd = (files.get(c.file_no)!.spec as FileSpec | null)?.dialect?.lineEnd === 'cr' ? 0x0d : 0x0a;
+    await setChunkLines(ctx.pool, runId, c.chunk_no, await countLines(source, Number(c.byte_start), Number(c.byte_end), lineEnd));
   }
 }
 

@@ -26,7 +26,7 @@ import {
 } from '@copyfleet/db';
 import { designTable, LoadRequestError, planLoad, reconcileWithExisting, targetName, type LoadRequest } from '@copyfleet/design';
 import type { FileSpec, LoadSpec, RunSpec } from '@copyfleet/loader';
-import { countLineFeeds, sampleRecords, type Plan, type Sample } from '@copyfleet/plan';
+import { sampleRecords, type Plan, type Sample } from '@copyfleet/plan';
 import { PartitionCache } from '@copyfleet/db';
 import { Attr, injectContext, SpanName, withSpan } from '@copyfleet/telemetry';
 import { createBronzeSql, createTableSql, qualified, toIdentifier, type Column, type TableSpec } from '@copyfleet/schema';
@@ -255,8 +255,9 @@ async function fileSpecOf(p: Prepared, run: RunSpec & { format?: string }, uri: 
   const spec: FileSpec = {
     format: p.plan.format,
     dialect: p.plan.dialect,
-    // The data starts on the line after the last LF before it (JSON: possibly mid-line).
-    firstDataLine: 1 + (await countLineFeeds(p.loadSource, 0, p.plan.dataStart)).lf,
+    // The line the data starts on: after the preamble and the header (JSON: possibly mid-line).
+    firstDataLine: p.plan.firstDataLine,
+    ...(p.plan.strayQuotes ? { strayQuotes: p.plan.strayQuotes } : {}),
     ...(p.plan.json ? { json: p.plan.json } : {}),
     header: p.plan.header,
     ...(p.staged ? { staged: p.staged } : {}),

@@ -78,9 +78,11 @@ export function passThroughCopySql(spec: TableSpec, dialect: { delimiter: number
 }
 
 /** Whether a CSV file can be streamed to COPY unparsed: its fields are the columns, in order. */
-export function canPassThrough(spec: TableSpec, dialect: { quote: number | null }): boolean {
+export function canPassThrough(spec: TableSpec, dialect: { quote: number | null; trimSpace?: boolean }): boolean {
   return (
     dialect.quote !== null &&
+    // ", "-delimited: PostgreSQL would keep the space after each comma.
+    !dialect.trimSpace &&
     !hasLineage(spec) &&
     !spec.nullValues?.length &&
     spec.columns.length >= 2 &&
