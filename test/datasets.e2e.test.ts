@@ -1,0 +1,191 @@
+// Datasets of several tables (issue #10, item 5), through the real CLI, PostgreSQL and Redis:
+// the Nike weekly-sales extract (sales, calendar, product and store CSVs from the shared
+// samples) as one spec with four sources, loaded in one run into four tables, and a report
+// that joins them checked against figures computed here from the raw files; the same
+// dataset again (nothing new), then with a new sales file (only that one); and specs that
+// must stop before anything is recorded.
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT, runCli, uniqueName } from '@copyfleet/testing';
+import { afterAll, describe, expect, it } from 'vitest';
+import { e2e, one, runIdOf } from './helpers.js';
+
+const t = e2e();
+afterAll(() => t.close());
+
+const NIKE = join(REPO_ROOT, '..', 'shared', 'data', 'real', 'nike-weekly-sales');
+
+/** A CSV without quotes (checked) as header + rows of fields. */
+function readCsv(path: string): { header: string[]; rows: string[][] } {
+  const text = readFileSync(path, 'utf8');
+  expect(text.includes('"'), `${path} has quotes: this reader does not handle them`).toBe(false);
+  const [head, ...lines] = text.split(/\r?\n/).filter((l) => l !== '');
+  return { header: head!.split(','), rows: lines.map((l) => l.split(',')) };
+}
+
+/** Records as objects keyed by the header's lower-case names. */
+const records = (path: string): Record<string, string>[] => {
+  const { header, rows } = readCsv(path);
+  return rows.map((r) => Object.fromEntries(header.map((h, i) => [h.toLowerCase(), r[i]!])));
+};
+
+/** Decimal text ("300.24", "12", "-0.5") as a whole number of hundredths, without floating point. */
+function cents(v: string): number {
+  const m = /^(-?)(\d+)(?:\.(\d{1,2}))?$/.exec(v.trim());
+  if (!m) throw new Error(`not a 2-decimal number: ${v}`);
+  return (m[1] ? -1 : 1) * (Number(m[2]) * 100 + Number((m[3] ?? '').padEnd(2, '0')));
+}
+
+/** The weekly report computed in TypeScript from the raw files: key → net sales (cents) and units. */
+function expectedWeekly(salesFiles: string[], dir: string): Map<string, { cents: number; units: number }> {
+  const byKey = <T extends Record<string, string>>(rows: T[], key: string): Map<string, T> => new Map(rows.map((r) => [r[key]!, r]));
+  const calendar = byKey(records(join(dir, 'calendar.csv')), 'datekey');
+  const store = byKey(records(join(dir, 'store.csv')), 'storeid');
+  const product = byKey(records(join(dir, 'product.csv')), 'productid');
+  const out = new Map<string, { cents: number; units: number }>();
+  for (const s of salesFiles.flatMap(records)) {
+    const c = calendar.get(s.dateid!);
+    const st = store.get(s.storeid!);
+    const p = product.get(s.productid!);
+    if (!c || !st || !p) continue; // an inner join drops sales without a match
+    const key = [c.datecalendaryear, c.weeknumberofseason, st.channel, p.division, p.gender, p.category].join(',');
+    const acc = out.get(key) ?? { cents: 0, units: 0 };
+    acc.cents += cents(s.netsales!);
+    acc.units += Number(s.salesunits);
+    out.set(key, acc);
+  }
+  return out;
+}
+
+/** reports/<run>/weekly_sales.csv as the same map. */
+function reportedWeekly(runId: string): Map<string, { cents: number; units: number }> {
+  const { header, rows } = readCsv(join(t.env.REPORTS_DIR!, runId, 'weekly_sales.csv'));
+  expect(header).toEqual(['year', 'week', 'channel', 'division', 'gender', 'category', 'net_sales', 'units']);
+  return new Map(rows.map((r) => [r.slice(0, 6).join(','), { cents: cents(r[6]!), units: Number(r[7]) }]));
+}
+
+/** A four-source spec over `dir`'s copies of the Nike files; tables named uniquely for this test. */
+function writeSpec(path: string, tables: Record<string, string>, reportSql?: string): void {
+  const src = (name: string, p: string): string => `  - name: ${name}\n    path: ${p}\n    source: { format: csv }\n    table: { name: ${tables[name]}, partition: none }\n`;
+  writeFileSync(
+    path,
+    'sources:\n' +
+      src('sales', 'sales/') +
+      src('calendar', 'calendar.csv') +
+      src('product', 'product.csv') +
+      src('store', 'store.csv') +
+      'reports:\n' +
+      '  - name: weekly_sales\n' +
+      '    formats: [csv]\n' +
+      `    sql: >-\n      ${
+        reportSql ??
+        'SELECT c.datecalendaryear AS year, c.weeknumberofseason AS week, st.channel, p.division, p.gender, p.category, ' +
+          'sum(s.netsales) AS net_sales, sum(s.salesunits) AS units ' +
+          'FROM {{sales}} s JOIN {{calendar}} c ON c.datekey = s.dateid JOIN {{store}} st ON st.storeid = s.storeid ' +
+          'JOIN {{product}} p ON p.productid = s.productid GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6'
+      }\n`,
+  );
+}
+
+const load = (spec: string, extra: string[] = []) => runCli(['load', '--dataset', spec, '--workers', '2', ...extra], t.env);
+
+async function count(table: string): Promise<number> {
+  return (await one<{ n: number }>(t.pool, `SELECT count(*)::int AS n FROM "${table}"`)).n;
+}
+
+describe('datasets of several tables', () => {
+  // The data in its own folder (not the spec's): --data says where the paths start.
+  const data = join(t.dir, 'nike');
+  const specDir = join(t.dir, 'specs');
+  mkdirSync(join(data, 'sales'), { recursive: true });
+  mkdirSync(specDir, { recursive: true });
+  for (const f of ['calendar.csv', 'product.csv', 'store.csv']) copyFileSync(join(NIKE, f), join(data, f));
+  // Sales arrive in two parts (alternate records): the first now, the second for the incremental load.
+  const sales = readCsv(join(NIKE, 'sales.csv'));
+  const part = (rows: string[][]): string => [sales.header, ...rows].map((r) => r.join(',')).join('\n') + '\n';
+  const [part1, part2] = [join(data, 'sales', 'part-1.csv'), join(data, 'sales', 'part-2.csv')];
+  const [rows1, rows2] = [sales.rows.filter((_, i) => i % 2 === 0), sales.rows.filter((_, i) => i % 2 === 1)];
+  writeFileSync(part1, part(rows1));
+
+  const tables = Object.fromEntries(['sales', 'calendar', 'product', 'store'].map((s) => [s, uniqueName(`nike_${s}`)]));
+  const spec = join(specDir, 'nike.yaml');
+  writeSpec(spec, tables);
+
+  it('loads four sources into four tables in one run; the joined report equals the figures computed from the raw files', async () => {
+    const res = await load(spec, ['--data', data]);
+    expect(res.code, `${res.stdout}\n${res.stderr}`).toBe(0);
+    const runId = runIdOf(res.stdout);
+    expect(await one(t.pool, 'SELECT count(*)::int AS n FROM copyfleet.runs WHERE target_table = $1', [Object.values(tables).map((n) => `public.${n}`).join(', ')])).toEqual({ n: 1 });
+
+    // Each file with its source's table, each table with exactly its file's records.
+    const { rows: files } = await t.pool.query('SELECT source_name, target_table, status, rows_loaded::int AS rows FROM copyfleet.files WHERE run_id = $1 ORDER BY file_no', [runId]);
+    expect(files).toEqual([
+      { source_name: 'sales', target_table: `public.${tables.sales}`, status: 'done', rows: rows1.length },
+      { source_name: 'calendar', target_table: `public.${tables.calendar}`, status: 'done', rows: readCsv(join(NIKE, 'calendar.csv')).rows.length },
+      { source_name: 'product', target_table: `public.${tables.product}`, status: 'done', rows: readCsv(join(NIKE, 'product.csv')).rows.length },
+      { source_name: 'store', target_table: `public.${tables.store}`, status: 'done', rows: readCsv(join(NIKE, 'store.csv')).rows.length },
+    ]);
+    for (const f of files) expect(await count(f.target_table.slice('public.'.length)), f.source_name).toBe(f.rows);
+    // Leading zeros of product ids survive: the join on them finds every product.
+    const ids = records(join(NIKE, 'product.csv')).map((p) => p.productid!).sort();
+    expect(ids[0]).toMatch(/^00/);
+    expect(await one(t.pool, `SELECT min(productid) AS id FROM "${tables.product}"`)).toEqual({ id: ids[0] });
+
+    const expected = expectedWeekly([part1], data);
+    expect(expected.size).toBeGreaterThan(2);
+    expect(reportedWeekly(runId)).toEqual(expected);
+    const filesCsv = readFileSync(join(t.env.REPORTS_DIR!, runId, 'files.csv'), 'utf8').trim().split('\n');
+    expect(filesCsv[0]).toMatch(/^source,table,file_no,uri,/);
+    expect(filesCsv).toHaveLength(5);
+  });
+
+  it('the same dataset again loads nothing; with a new sales file, only that file, and the report covers both', async () => {
+    const again = await load(spec, ['--data', data]);
+    expect(again.code, `${again.stdout}\n${again.stderr}`).toBe(0);
+    expect(again.stdout + again.stderr).toMatch(/nothing new to load: sales: 0 new file\(s\), 1 already loaded; calendar: 0 new file\(s\), 1 already loaded/);
+    const nothing = runIdOf(again.stdout);
+    expect(await one(t.pool, 'SELECT chunks_total, rows_loaded::int AS n FROM copyfleet.runs WHERE run_id = $1', [nothing])).toEqual({ chunks_total: 0, n: 0 });
+    expect(await count(tables.sales!)).toBe(rows1.length);
+
+    writeFileSync(part2, part(rows2));
+    const more = await load(spec, ['--data', data]);
+    expect(more.code, `${more.stdout}\n${more.stderr}`).toBe(0);
+    expect(more.stderr).toMatch(/started: .*nike\.yaml → .* \(sales: 1 new file\(s\), 1 already loaded; calendar: 0 new file\(s\), 1 already loaded/);
+    const runId = runIdOf(more.stdout);
+    const { rows: files } = await t.pool.query('SELECT source_name, uri, rows_loaded::int AS rows FROM copyfleet.files WHERE run_id = $1', [runId]);
+    expect(files).toEqual([{ source_name: 'sales', uri: part2, rows: rows2.length }]);
+    expect(await count(tables.sales!)).toBe(sales.rows.length);
+    expect(await count(tables.calendar!)).toBe(readCsv(join(NIKE, 'calendar.csv')).rows.length);
+    // The reports run over every table of the dataset, those with nothing new included.
+    expect(reportedWeekly(runId)).toEqual(expectedWeekly([part1, part2], data));
+    expect(reportedWeekly(runId)).toEqual(expectedWeekly([join(NIKE, 'sales.csv')], NIKE));
+  });
+
+  it('a report naming an unknown source, or a source path that names nothing, stops with where and why before anything is recorded', async () => {
+    const before = await one<{ n: number }>(t.pool, 'SELECT count(*)::int AS n FROM copyfleet.runs');
+    const fresh = Object.fromEntries(Object.keys(tables).map((s) => [s, uniqueName(`never_${s}`)]));
+
+    const typo = join(specDir, 'typo.yaml');
+    writeSpec(typo, fresh, 'SELECT count(*) FROM {{sales}} s JOIN {{calender}} c ON c.datekey = s.dateid');
+    const bad = await load(typo, ['--data', data]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/typo\.yaml:\d+:\d+: reports\.0\.sql: \{\{calender\}\} is not a source of the dataset; its sources are sales, calendar, product, store/);
+
+    const missing = join(specDir, 'missing.yaml');
+    writeSpec(missing, fresh);
+    writeFileSync(missing, readFileSync(missing, 'utf8').replace('path: store.csv', 'path: stores.csv'));
+    const gone = await load(missing, ['--data', data]);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toMatch(/missing\.yaml:15:11: sources\.3\.path: source "store" names nothing to load: .*stores\.csv: no such file or directory\. .*relative paths start at the data directory/);
+    expect(gone.stderr).not.toMatch(/current directory/);
+
+    // Inputs beside a spec with sources: are refused (the spec names its files).
+    const both = await runCli(['load', join(data, 'store.csv'), '--dataset', typo.replace('typo', 'nike')], t.env);
+    expect(both.code).toBe(1);
+    expect(both.stderr).toMatch(/has sources: it names its own files\. Drop the inputs/);
+
+    expect(await one(t.pool, 'SELECT count(*)::int AS n FROM copyfleet.runs')).toEqual(before);
+    const { rows } = await t.pool.query('SELECT table_name FROM information_schema.tables WHERE table_name = ANY($1::text[])', [Object.values(fresh)]);
+    expect(rows).toEqual([]);
+  });
+});
