@@ -161,6 +161,57 @@ describe('datasets of several tables', () => {
     expect(reportedWeekly(runId)).toEqual(expectedWeekly([join(NIKE, 'sales.csv')], NIKE));
   });
 
+  it('a dataset run queued without workers resumes as the same run; a file of it with rejects exports them as its source read it', async () => {
+    // Two sources from their own folder: sales, and a calendar with a record whose datekey is not a number.
+    const dir = join(t.dir, 'resume');
+    mkdirSync(join(dir, 'sales'), { recursive: true });
+    copyFileSync(join(NIKE, 'sales.csv'), join(dir, 'sales', 'all.csv'));
+    const calendar = readFileSync(join(NIKE, 'calendar.csv'), 'utf8');
+    writeFileSync(join(dir, 'calendar.csv'), `${calendar.trimEnd()}\nnot-a-key,9,2018,9\n`);
+    const names = { sales: uniqueName('r_sales'), calendar: uniqueName('r_calendar') };
+    const spec = join(dir, 'two.yaml');
+    writeFileSync(
+      spec,
+      `sources:\n  - name: sales\n    path: sales/\n    table: { name: ${names.sales}, partition: none }\n` +
+        `  - name: calendar\n    path: calendar.csv\n    table: { name: ${names.calendar}, partition: none }\n` +
+        '    columns:\n      - { name: datekey, column: datekey, type: bigint }\n      - { name: year, column: datecalendaryear, type: bigint }\n' +
+        '      - { name: week, column: weeknumberofseason, type: bigint }\n' +
+        'reports:\n  - name: per_week\n    formats: [csv]\n' +
+        '    sql: SELECT c.week, sum(s.salesunits) AS units FROM {{sales}} s JOIN {{calendar}} c ON c.datekey = s.dateid GROUP BY 1 ORDER BY 1\n',
+    );
+    // Only the splitter: the run is planned and queued, and waits for workers.
+    const split = await runCli(['split', '--dataset', spec], t.env);
+    expect(split.code, split.stderr).toBe(0);
+    const queued = JSON.parse(split.stdout.trim().split('\n').at(-1)!) as { runId: string; files: number };
+    expect(queued.files).toBe(2);
+    expect(await one(t.pool, 'SELECT status FROM copyfleet.runs WHERE run_id = $1', [queued.runId])).toEqual({ status: 'running' });
+
+    const res = await load(spec);
+    expect(res.code, `${res.stdout}\n${res.stderr}`).toBe(0);
+    expect(res.stderr).toMatch(new RegExp(`run ${queued.runId} resumed`));
+    expect(runIdOf(res.stdout)).toBe(queued.runId);
+    const calendarRows = calendar.trim().split('\n').length - 1;
+    expect(await count(names.calendar)).toBe(calendarRows);
+    expect(await count(names.sales)).toBe(sales.rows.length);
+    const { rows: files } = await t.pool.query('SELECT file_no, source_name, rows_loaded::int AS loaded, rows_rejected::int AS rejected FROM copyfleet.files WHERE run_id = $1 ORDER BY file_no', [queued.runId]);
+    expect(files).toEqual([
+      { file_no: 0, source_name: 'sales', loaded: sales.rows.length, rejected: 0 },
+      { file_no: 1, source_name: 'calendar', loaded: calendarRows, rejected: 1 },
+    ]);
+    // Units per week of the season, from the raw files.
+    const week = new Map(records(join(NIKE, 'calendar.csv')).map((c) => [c.datekey!, c.weeknumberofseason!]));
+    const units = new Map<string, number>();
+    for (const r of records(join(NIKE, 'sales.csv'))) if (week.has(r.dateid!)) units.set(week.get(r.dateid!)!, (units.get(week.get(r.dateid!)!) ?? 0) + Number(r.salesunits));
+    const reported = readCsv(join(t.env.REPORTS_DIR!, queued.runId, 'per_week.csv')).rows.map(([w, u]) => [w, Number(u)]);
+    expect(reported).toEqual([...units].sort((a, b) => Number(a[0]) - Number(b[0])));
+
+    // The rejected record goes back out as the calendar file had it, under its header.
+    const out = join(dir, 'rejects.csv');
+    const rej = await runCli(['rejects', queued.runId, '--out', out], t.env);
+    expect(rej.code, rej.stderr).toBe(0);
+    expect(readFileSync(out, 'utf8')).toBe('datekey,datecalendarday,datecalendaryear,weeknumberofseason\nnot-a-key,9,2018,9\n');
+  });
+
   it('a report naming an unknown source, or a source path that names nothing, stops with where and why before anything is recorded', async () => {
     const before = await one<{ n: number }>(t.pool, 'SELECT count(*)::int AS n FROM copyfleet.runs');
     const fresh = Object.fromEntries(Object.keys(tables).map((s) => [s, uniqueName(`never_${s}`)]));
