@@ -142,7 +142,7 @@ describe('datasets of several tables', () => {
   it('the same dataset again loads nothing; with a new sales file, only that file, and the report covers both', async () => {
     const again = await load(spec, ['--data', data]);
     expect(again.code, `${again.stdout}\n${again.stderr}`).toBe(0);
-    expect(again.stdout + again.stderr).toMatch(/nothing new to load: sales: 0 new file\(s\), 1 already loaded; calendar: 0 new file\(s\), 1 already loaded/);
+    expect(again.stdout + again.stderr).toMatch(/nothing new to load: sales, calendar, product, store: 4 file\(s\) already loaded, nothing new/);
     const nothing = runIdOf(again.stdout);
     expect(await one(t.pool, 'SELECT chunks_total, rows_loaded::int AS n FROM copyfleet.runs WHERE run_id = $1', [nothing])).toEqual({ chunks_total: 0, n: 0 });
     expect(await count(tables.sales!)).toBe(rows1.length);
@@ -150,7 +150,7 @@ describe('datasets of several tables', () => {
     writeFileSync(part2, part(rows2));
     const more = await load(spec, ['--data', data]);
     expect(more.code, `${more.stdout}\n${more.stderr}`).toBe(0);
-    expect(more.stderr).toMatch(/started: .*nike\.yaml → .* \(sales: 1 new file\(s\), 1 already loaded; calendar: 0 new file\(s\), 1 already loaded/);
+    expect(more.stderr).toMatch(/started: .*nike\.yaml → .* \(sales: 1 new file\(s\), 1 already loaded; calendar, product, store: 3 file\(s\) already loaded, nothing new\)/);
     const runId = runIdOf(more.stdout);
     const { rows: files } = await t.pool.query('SELECT source_name, uri, rows_loaded::int AS rows FROM copyfleet.files WHERE run_id = $1', [runId]);
     expect(files).toEqual([{ source_name: 'sales', uri: part2, rows: rows2.length }]);
@@ -159,6 +159,14 @@ describe('datasets of several tables', () => {
     // The reports run over every table of the dataset, those with nothing new included.
     expect(reportedWeekly(runId)).toEqual(expectedWeekly([part1, part2], data));
     expect(reportedWeekly(runId)).toEqual(expectedWeekly([join(NIKE, 'sales.csv')], NIKE));
+
+    // --reload loads every file of every source again: without dedupe keys that appends, and the summary says so.
+    const rows = await Promise.all(Object.values(tables).map(count));
+    const reload = await load(spec, ['--data', data, '--reload']);
+    expect(reload.code, `${reload.stdout}\n${reload.stderr}`).toBe(0);
+    const total = rows.reduce((a, b) => a + b, 0);
+    expect(reload.stdout).toMatch(new RegExp(`appended: the tables without a dedupe key \\(calendar, product, sales, store\\) had ${total} rows before`));
+    expect(await Promise.all(Object.values(tables).map(count))).toEqual(rows.map((n) => 2 * n));
   });
 
   it('a dataset run queued without workers resumes as the same run; a file of it with rejects exports them as its source read it', async () => {

@@ -16,10 +16,12 @@
  * reports run once every table is in.
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { fileHistory, findUnfinishedRun, getRun, insertFiles, insertRun, latestSpecFor, transitionRun, type NewFile, type Queryable } from '@copyfleet/db';
+import {
+  fileHistory, findUnfinishedRun, getRun, insertFiles, insertRun, latestSpecFor, recordRowsBefore, transitionRun, type NewFile, type Queryable,
+} from '@copyfleet/db';
 import { LoadRequestError, targetName } from '@copyfleet/design';
 import { isDatasetRun, type DatasetRunSpec, type RunSpec } from '@copyfleet/loader';
-import { createBronzeSql, createTableSql } from '@copyfleet/schema';
+import { createBronzeSql, createTableSql, qualified } from '@copyfleet/schema';
 import { listInputs, type InputListing, type ListedFile } from '@copyfleet/source';
 import { datasetSources, DatasetSpecError, type DatasetSource, type LocatedSpec } from '@copyfleet/spec';
 import type { Context } from './context.js';
@@ -70,6 +72,7 @@ export async function startDatasetRun(ctx: Context, req: RunRequest, located: Lo
   };
   const designs: Designed[] = [];
   const notes: string[] = [];
+  const quiet: { names: string[]; files: number } = { names: [], files: 0 };
   const picks: ListedFile[] = [];
   for (const s of sources) {
     const name = s.source.name;
@@ -77,7 +80,10 @@ export async function startDatasetRun(ctx: Context, req: RunRequest, located: Lo
     const previous = await previousSpec(ctx.pool, s);
     const keyed = Boolean(dataset.table.key?.length || previous?.table.key?.length);
     const picked = await pickFiles(ctx.pool, s.targetText, s.listing, { reload: req.reload === true, keyed });
-    if (picked.note) notes.push(`${name}: ${picked.note}`);
+    if (picked.load.length === 0 && picked.skipped.length === 0) {
+      quiet.names.push(name);
+      quiet.files += s.listing.files.length;
+    } else if (picked.note) notes.push(`${name}: ${picked.note}`);
     const { design, early } = await designFirst(ctx, picked.load, { req: { inputs: [] }, target: s.target, dataset, previous, strict: false, sourceName: name });
     const base = files.length;
     const at = (k: number): number => base + k;
@@ -90,6 +96,8 @@ export async function startDatasetRun(ctx: Context, req: RunRequest, located: Lo
     ready.set(at(early.length), { prepared: design.prepared, sample: design.sample });
     spec.tables[name] = { ...(await tableRunSpec(ctx, design, dataset, previous)), ...(req.reload ? { reload: true } : {}), format: design.prepared.plan.format };
   }
+  // "sales: 1 new file(s), 1 already loaded; calendar, store: 2 file(s) already loaded, nothing new"
+  if (quiet.names.length > 0) notes.push(`${quiet.names.join(', ')}: ${quiet.files} file(s) already loaded, nothing new`);
   const note = notes.length > 0 ? notes.join('; ') : null;
   const base = { source: sourceText, version: filesVersion(picks), table: targetText, traceParent: null, startedAt };
 
@@ -120,6 +128,11 @@ export async function startDatasetRun(ctx: Context, req: RunRequest, located: Lo
   for (const t of Object.values(spec.tables)) {
     for (const stmt of createTableSql(t.table)) await ctx.pool.query(stmt);
     if (t.bronze) await ctx.pool.query(createBronzeSql(t.bronze));
+  }
+  if (req.reload) {
+    // Before any chunk commits: the rows of the tables a reload appends to (those without a dedupe key), so the summary can say so.
+    const plain = Object.values(spec.tables).filter((t) => !t.table.key?.length);
+    if (plain.length > 0) await recordRowsBefore(ctx.pool, runId, `(${plain.map((t) => `SELECT 1 FROM ${qualified(t.table.schema, t.table.table)}`).join(' UNION ALL ')}) AS t`);
   }
   const bySource = new Map(sources.map((s) => [s.source.name, s.source.spec]));
   await planRun(

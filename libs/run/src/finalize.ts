@@ -145,8 +145,12 @@ export async function filesNote(ctx: Context, runId: string): Promise<string> {
  */
 export function appendedNote(run: RunRow): string | null {
   const spec = run.spec as Partial<RunSpec> | null;
-  if (isDatasetRun(spec)) return null; // rows_before is one table's; a dataset's reload says so per file
   const before = Number(run.rows_before ?? 0);
+  if (isDatasetRun(spec)) {
+    // A dataset's rows_before counts its tables without a dedupe key (the ones a reload appends to).
+    const plain = Object.entries(spec.tables).filter(([, t]) => !t.table.key?.length).map(([name]) => name).sort(); // jsonb keeps no key order
+    return spec.reload && before > 0 ? `appended: the tables without a dedupe key (${plain.join(', ')}) had ${before} rows before` : null;
+  }
   return spec?.reload && !spec.table?.key?.length && before > 0 ? `appended: the table had ${before} rows before` : null;
 }
 
