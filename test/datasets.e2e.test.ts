@@ -6,8 +6,9 @@
 // must stop before anything is recorded.
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT, runCli, uniqueName } from '@copyfleet/testing';
+import { REPO_ROOT, runCli, startCli, uniqueName } from '@copyfleet/testing';
 import { afterAll, describe, expect, it } from 'vitest';
+import { childPids, closeQueues, queuesFor, waitFor } from './chaos/harness.js';
 import { e2e, one, runIdOf } from './helpers.js';
 
 const t = e2e();
@@ -218,6 +219,60 @@ describe('datasets of several tables', () => {
     const rej = await runCli(['rejects', queued.runId, '--out', out], t.env);
     expect(rej.code, rej.stderr).toBe(0);
     expect(readFileSync(out, 'utf8')).toBe('datekey,datecalendarday,datecalendaryear,weeknumberofseason\nnot-a-key,9,2018,9\n');
+  });
+
+  it('the splitter killed while planning a dataset: the same command plans the rest of its sources in the same run, exact', async () => {
+    // A sales source of ~1 700 one-KiB chunks: the splitter pauses after queueing 1 000 (a failpoint) and is killed there,
+    // before the calendar source is planned.
+    const dir = join(t.dir, 'killed');
+    mkdirSync(dir, { recursive: true });
+    const n = 45_000;
+    const lines = ['saleId,netSales,salesUnits,storeId,dateId,productId'];
+    let units = 0;
+    for (let i = 1; i <= n; i++) {
+      lines.push(`${i},${(i % 997) + 0.25},${i % 7},409,${4965 + (i % 30)},00567228914507`);
+      units += i % 7;
+    }
+    writeFileSync(join(dir, 'sales.csv'), `${lines.join('\n')}\n`);
+    // A calendar whose first label opens a quote it never closes: read as written only with `quote: null`.
+    const cal = readCsv(join(NIKE, 'calendar.csv'));
+    writeFileSync(join(dir, 'calendar.csv'), [[...cal.header, 'label'], ...cal.rows.map((r, i) => [...r, i === 0 ? '"first' : `day ${i}`])].map((r) => r.join(',')).join('\n') + '\n');
+    const names = { sales: uniqueName('k_sales'), calendar: uniqueName('k_calendar') };
+    const spec = join(dir, 'killed.yaml');
+    writeFileSync(
+      spec,
+      `sources:\n  - name: sales\n    path: sales.csv\n    table: { name: ${names.sales}, partition: none }\n` +
+        // A reading option the resumed splitter must keep, as the first one would have read the file.
+        `  - name: calendar\n    path: calendar.csv\n    source: { format: csv, quote: null }\n    table: { name: ${names.calendar}, partition: none }\n`,
+    );
+    const args = ['load', '--dataset', spec, '--workers', '2', '--chunk', '1KiB'];
+    const queues = queuesFor(t.env);
+    try {
+      const first = startCli(args, { ...t.env, COPYFLEET_FAILPOINTS: 'after-enqueue-batch=3000' });
+      const target = `public.${names.sales}, public.${names.calendar}`;
+      const runId = await waitFor('the dataset run', async () => (await t.pool.query<{ id: string | null }>('SELECT max(run_id)::text AS id FROM copyfleet.runs WHERE target_table = $1', [target])).rows[0]?.id);
+      await waitFor('the first batch of 1000 chunk jobs', async () => ((await queues.chunkJobStates(runId)).size >= 1000 ? true : null), 120_000, 20);
+      const [splitter] = childPids(first.child.pid!, 'split');
+      expect(splitter, 'the splitter process').toBeDefined();
+      process.kill(splitter!, 'SIGKILL');
+      expect((await first.done).code).toBe(1);
+      const { rows: before } = await t.pool.query('SELECT source_name, status FROM copyfleet.files WHERE run_id = $1 ORDER BY file_no', [runId]);
+      expect(before).toEqual([{ source_name: 'sales', status: 'loading' }, { source_name: 'calendar', status: 'listed' }]);
+      expect(await one(t.pool, 'SELECT status FROM copyfleet.runs WHERE run_id = $1', [runId])).toEqual({ status: 'planning' });
+
+      const again = await runCli(args, t.env);
+      expect(again.code, `${again.stdout}\n${again.stderr}`).toBe(0);
+      expect(again.stderr).toMatch(new RegExp(`run ${runId} resumed`));
+      expect(runIdOf(again.stdout)).toBe(runId);
+      expect(await one(t.pool, 'SELECT count(*)::int AS n FROM copyfleet.runs WHERE target_table = $1', [target])).toEqual({ n: 1 });
+      expect(await one(t.pool, `SELECT count(*)::int AS n, sum(salesunits)::int AS units FROM "${names.sales}"`)).toEqual({ n, units });
+      expect(await one(t.pool, `SELECT count(*)::int AS n, count(DISTINCT datekey)::int AS keys FROM "${names.calendar}"`)).toEqual({ n: 365, keys: 365 });
+      expect(await one(t.pool, `SELECT label FROM "${names.calendar}" WHERE datekey = 4965`)).toEqual({ label: '"first' });
+      const { rows: files } = await t.pool.query('SELECT source_name, status, rows_loaded::int AS rows FROM copyfleet.files WHERE run_id = $1 ORDER BY file_no', [runId]);
+      expect(files).toEqual([{ source_name: 'sales', status: 'done', rows: n }, { source_name: 'calendar', status: 'done', rows: 365 }]);
+    } finally {
+      await closeQueues(queues);
+    }
   });
 
   it('a report naming an unknown source, or a source path that names nothing, stops with where and why before anything is recorded', async () => {
