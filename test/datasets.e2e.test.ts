@@ -88,6 +88,38 @@ function writeSpec(path: string, tables: Record<string, string>, reportSql?: str
   );
 }
 
+/** A sales CSV of `n` records (~1 700 one-KiB chunks for 45 000); returns the sum of its units. */
+function writeBigSales(path: string, n: number): number {
+  const lines = ['saleId,netSales,salesUnits,storeId,dateId,productId'];
+  let units = 0;
+  for (let i = 1; i <= n; i++) {
+    lines.push(`${i},${(i % 997) + 0.25},${i % 7},409,${4965 + (i % 30)},00567228914507`);
+    units += i % 7;
+  }
+  writeFileSync(path, `${lines.join('\n')}\n`);
+  return units;
+}
+
+/**
+ * `copyfleet load ARGS` with the splitter paused after each 1 000 chunk jobs it queues (a
+ * failpoint), SIGKILLed in the first pause; returns the run (into `target`) it left behind.
+ */
+async function killSplitterAtFirstBatch(args: string[], target: string): Promise<string> {
+  const queues = queuesFor(t.env);
+  try {
+    const first = startCli(args, { ...t.env, COPYFLEET_FAILPOINTS: 'after-enqueue-batch=3000' });
+    const runId = await waitFor('the run', async () => (await t.pool.query<{ id: string | null }>('SELECT max(run_id)::text AS id FROM copyfleet.runs WHERE target_table = $1', [target])).rows[0]?.id);
+    await waitFor('the first batch of 1000 chunk jobs', async () => ((await queues.chunkJobStates(runId)).size >= 1000 ? true : null), 120_000, 20);
+    const [splitter] = childPids(first.child.pid!, 'split');
+    expect(splitter, 'the splitter process').toBeDefined();
+    process.kill(splitter!, 'SIGKILL');
+    expect((await first.done).code).toBe(1);
+    return runId;
+  } finally {
+    await closeQueues(queues);
+  }
+}
+
 const load = (spec: string, extra: string[] = []) => runCli(['load', '--dataset', spec, '--workers', '2', ...extra], t.env);
 
 async function count(table: string): Promise<number> {
@@ -227,13 +259,7 @@ describe('datasets of several tables', () => {
     const dir = join(t.dir, 'killed');
     mkdirSync(dir, { recursive: true });
     const n = 45_000;
-    const lines = ['saleId,netSales,salesUnits,storeId,dateId,productId'];
-    let units = 0;
-    for (let i = 1; i <= n; i++) {
-      lines.push(`${i},${(i % 997) + 0.25},${i % 7},409,${4965 + (i % 30)},00567228914507`);
-      units += i % 7;
-    }
-    writeFileSync(join(dir, 'sales.csv'), `${lines.join('\n')}\n`);
+    const units = writeBigSales(join(dir, 'sales.csv'), n);
     // A calendar whose first label opens a quote it never closes: read as written only with `quote: null`.
     const cal = readCsv(join(NIKE, 'calendar.csv'));
     writeFileSync(join(dir, 'calendar.csv'), [[...cal.header, 'label'], ...cal.rows.map((r, i) => [...r, i === 0 ? '"first' : `day ${i}`])].map((r) => r.join(',')).join('\n') + '\n');
@@ -246,16 +272,9 @@ describe('datasets of several tables', () => {
         `  - name: calendar\n    path: calendar.csv\n    source: { format: csv, quote: null }\n    table: { name: ${names.calendar}, partition: none }\n`,
     );
     const args = ['load', '--dataset', spec, '--workers', '2', '--chunk', '1KiB'];
-    const queues = queuesFor(t.env);
-    try {
-      const first = startCli(args, { ...t.env, COPYFLEET_FAILPOINTS: 'after-enqueue-batch=3000' });
-      const target = `public.${names.sales}, public.${names.calendar}`;
-      const runId = await waitFor('the dataset run', async () => (await t.pool.query<{ id: string | null }>('SELECT max(run_id)::text AS id FROM copyfleet.runs WHERE target_table = $1', [target])).rows[0]?.id);
-      await waitFor('the first batch of 1000 chunk jobs', async () => ((await queues.chunkJobStates(runId)).size >= 1000 ? true : null), 120_000, 20);
-      const [splitter] = childPids(first.child.pid!, 'split');
-      expect(splitter, 'the splitter process').toBeDefined();
-      process.kill(splitter!, 'SIGKILL');
-      expect((await first.done).code).toBe(1);
+    const target = `public.${names.sales}, public.${names.calendar}`;
+    {
+      const runId = await killSplitterAtFirstBatch(args, target);
       const { rows: before } = await t.pool.query('SELECT source_name, status FROM copyfleet.files WHERE run_id = $1 ORDER BY file_no', [runId]);
       expect(before).toEqual([{ source_name: 'sales', status: 'loading' }, { source_name: 'calendar', status: 'listed' }]);
       expect(await one(t.pool, 'SELECT status FROM copyfleet.runs WHERE run_id = $1', [runId])).toEqual({ status: 'planning' });
@@ -270,9 +289,27 @@ describe('datasets of several tables', () => {
       expect(await one(t.pool, `SELECT label FROM "${names.calendar}" WHERE datekey = 4965`)).toEqual({ label: '"first' });
       const { rows: files } = await t.pool.query('SELECT source_name, status, rows_loaded::int AS rows FROM copyfleet.files WHERE run_id = $1 ORDER BY file_no', [runId]);
       expect(files).toEqual([{ source_name: 'sales', status: 'done', rows: n }, { source_name: 'calendar', status: 'done', rows: 365 }]);
-    } finally {
-      await closeQueues(queues);
     }
+  });
+
+  it('the same for a single-table spec over a directory: files planned after the kill are read with the spec\'s options', async () => {
+    const dir = join(t.dir, 'killed-one');
+    mkdirSync(dir, { recursive: true });
+    const n = 45_000;
+    const units = writeBigSales(join(dir, 'a-big.csv'), n);
+    // The second file's first product id opens a quote it never closes: read as written only with `quote: null`.
+    writeFileSync(join(dir, 'b-small.csv'), 'saleId,netSales,salesUnits,storeId,dateId,productId\n1,1.00,3,409,4965,"0056\n2,2.00,4,409,4966,0057\n');
+    const table = uniqueName('k_one');
+    const spec = join(dir, '..', 'killed-one.yaml');
+    writeFileSync(spec, `source: { format: csv, quote: null }\ntable: { name: ${table}, partition: none }\n`);
+    const args = ['load', `${dir}/`, '--dataset', spec, '--workers', '2', '--chunk', '1KiB'];
+    const runId = await killSplitterAtFirstBatch(args, `public.${table}`);
+    expect(await one(t.pool, 'SELECT status FROM copyfleet.runs WHERE run_id = $1', [runId])).toEqual({ status: 'planning' });
+    const again = await runCli(args, t.env);
+    expect(again.code, `${again.stdout}\n${again.stderr}`).toBe(0);
+    expect(runIdOf(again.stdout)).toBe(runId);
+    expect(await one(t.pool, `SELECT count(*)::int AS n, sum(salesunits)::int AS units FROM "${table}"`)).toEqual({ n: n + 2, units: units + 7 });
+    expect(await one(t.pool, `SELECT productid FROM "${table}" WHERE dateid = 4965 AND netsales = 1.00 AND salesunits = 3`)).toEqual({ productid: '"0056' });
   });
 
   it('a report naming an unknown source, or a source path that names nothing, stops with where and why before anything is recorded', async () => {

@@ -26,6 +26,8 @@ export interface RunSpec {
   reports?: ReportSpec[];
   /** Files already loaded into the table were loaded again (--reload): the run says what it appended. */
   reload?: boolean;
+  /** The dataset spec the run was started with (single-source form, no reports), so that files a resumed splitter plans are read as the first would have. */
+  readWith?: unknown;
 }
 
 /** How to read one file of a run. */

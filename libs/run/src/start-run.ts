@@ -99,6 +99,7 @@ export async function startTableRun(ctx: Context, req: RunRequest, dataset: Data
     ...(await tableRunSpec(ctx, design, dataset, previous)),
     ...(dataset?.reports ? { reports: dataset.reports } : {}),
     ...(req.reload ? { reload: true } : {}),
+    ...(dataset ? { readWith: { ...dataset, reports: undefined } } : {}),
   };
   const bronze = runSpec.bronze ?? null;
 
@@ -414,7 +415,7 @@ export async function resume(ctx: Context, run: RunRow): Promise<StartedRun> {
 
 /** How a resumed run plans its remaining files: as the run's spec says (a dataset's files each as their source's). */
 function planningOf(spec: RunSpec | DatasetRunSpec): FilePlanning {
-  if (!isDatasetRun(spec)) return () => ({ runSpec: spec, dataset: null });
+  if (!isDatasetRun(spec)) return () => ({ runSpec: spec, dataset: (spec.readWith as DatasetSpec | undefined) ?? null });
   return (file) => {
     const source = file.source_name ?? '';
     return { runSpec: runSpecFor(spec, source), dataset: (spec.sources[source] as DatasetSpec | undefined) ?? null, source };
