@@ -6,15 +6,14 @@
  */
 import { spawn } from 'node:child_process';
 import { formatBytes, type Config } from '@copyfleet/config';
-import type { LoadRequest } from '@copyfleet/design';
 import { listInputs, normalizeSourceUri } from '@copyfleet/source';
 import { fileCounts, type RunRow } from '@copyfleet/db';
-import { createLogger, filesNote, openContextPatiently, type Context, type StartedRun } from '@copyfleet/run';
+import { createLogger, filesNote, openContextPatiently, type Context, type RunRequest, type StartedRun } from '@copyfleet/run';
 import { LocalRun } from './local-run.js';
 
-export async function loadCommand(config: Config, req: LoadRequest): Promise<number> {
+export async function loadCommand(config: Config, req: RunRequest): Promise<number> {
   // Inputs that name nothing fail here, at once, before any process starts (the splitter lists them again).
-  await listInputs(req.inputs.map(normalizeSourceUri));
+  if (req.inputs.length > 0) await listInputs(req.inputs.map(normalizeSourceUri));
   // Workers start while the splitter plans: their start-up overlaps planning.
   const local = new LocalRun(config);
   const started = await runSplitter(local.env, req);
@@ -27,7 +26,7 @@ export async function loadCommand(config: Config, req: LoadRequest): Promise<num
   try {
     const fileCount = started.files > 1 ? `${started.files} files, ` : '';
     const headline =
-      `copyfleet: run ${started.runId} ${started.resumed ? 'resumed' : 'started'}: ${req.inputs.join(' ')} → ${started.table}, ` +
+      `copyfleet: run ${started.runId} ${started.resumed ? 'resumed' : 'started'}: ${req.inputs.length > 0 ? req.inputs.join(' ') : req.dataset} → ${started.table}, ` +
       `${fileCount}${formatBytes(started.bytes)} in ${started.chunks} chunk(s), ${config.workers} worker(s)` +
       (started.note ? ` (${started.note})` : '');
     const run = await local.watch(ctx, started.runId, headline);
@@ -43,13 +42,14 @@ export async function loadCommand(config: Config, req: LoadRequest): Promise<num
 }
 
 /** Run `copyfleet split` as its own process; its last stdout line is the started run. */
-async function runSplitter(env: NodeJS.ProcessEnv, req: LoadRequest): Promise<StartedRun | null> {
+async function runSplitter(env: NodeJS.ProcessEnv, req: RunRequest): Promise<StartedRun | null> {
   const args = [process.argv[1]!, 'split', ...req.inputs];
   if (req.reload) args.push('--reload');
   if (req.table) args.push('--table', req.table);
   if (req.key?.length) args.push('--key', req.key.join(','));
   if (req.partition) args.push('--partition', req.partition);
   if (req.dataset) args.push('--dataset', req.dataset);
+  if (req.data !== undefined) args.push('--data', req.data);
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -9,7 +9,7 @@ import { ConfigError, loadConfig, parseSize, type ConfigInput } from '@copyfleet
 import { inferSpec, LoadRequestError, type LoadRequest } from '@copyfleet/design';
 import { serve } from '@copyfleet/host';
 import { describeRun, exportRejects, formatRunStatus, type RejectsFormat } from '@copyfleet/inspect';
-import { assertReachable, cancelRun, createLogger, openContext, openContextPatiently, startOrResumeRun, superviseRun, UnreachableError } from '@copyfleet/run';
+import { assertReachable, cancelRun, createLogger, openContext, openContextPatiently, startOrResumeRun, superviseRun, UnreachableError, type RunRequest } from '@copyfleet/run';
 import { createWriteStream, openSync, type WriteStream } from 'node:fs';
 import { createPool } from '@copyfleet/db';
 import { serveDashboard } from '@copyfleet/dashboard';
@@ -23,9 +23,10 @@ const program = new Command('copyfleet').description('Load very large CSV and JS
 const intervalOption = new Option('--partition <interval>', 'range partitions on the first date/timestamp column').choices(['day', 'week', 'month', 'year', 'none']);
 const keyList = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
 
-function requestFrom(inputs: string[], o: { table?: string; key?: string[]; partition?: LoadRequest['partition']; dataset?: string; reload?: boolean }): LoadRequest {
+function requestFrom(inputs: string[], o: { table?: string; key?: string[]; partition?: LoadRequest['partition']; dataset?: string; data?: string; reload?: boolean }): RunRequest {
   return {
     inputs,
+    ...(o.data !== undefined ? { data: o.data } : {}),
     ...(o.reload ? { reload: true } : {}),
     ...(o.table ? { table: o.table } : {}),
     ...(o.key ? { key: o.key } : {}),
@@ -34,20 +35,22 @@ function requestFrom(inputs: string[], o: { table?: string; key?: string[]; part
   };
 }
 
-const datasetOption = (): Option => new Option('--dataset <spec.yaml>', 'dataset spec: format options, columns, partitioning, dedupe, bronze, reports');
+const datasetOption = (): Option => new Option('--dataset <spec.yaml>', 'dataset spec: format options, columns, partitioning, dedupe, bronze, reports; with sources: a dataset of several tables, loaded without inputs');
+const dataOption = (): Option => new Option('--data <dir>', "a dataset's data directory: where the relative paths of its sources start (default: the spec's folder)");
 
 const inputsHelp = 'files, directories, quoted globs (\'landing/*.csv\'), s3:// objects or prefixes';
 const reloadOption = (): Option => new Option('--reload', 'load files an earlier run already loaded into the table again (default: only new and changed files)');
 
 program
   .command('load')
-  .argument('<inputs...>', inputsHelp)
+  .argument('[inputs...]', `${inputsHelp}; none with a --dataset spec that has sources:`)
   .option('--table <name>', 'target table (name or schema.name); default: the file name')
   .option('--workers <n>', 'worker processes', (v) => positive(v))
   .option('--chunk <size>', 'chunk size, e.g. 64MiB', (v) => String(parseSizeArg(v)))
   .option('--key <cols>', 'dedupe key columns, comma-separated: newest record per key wins', keyList)
   .addOption(intervalOption)
   .addOption(datasetOption())
+  .addOption(dataOption())
   .addOption(reloadOption())
   .action(async (inputs: string[], o) => {
     const explicit: ConfigInput = {};
@@ -61,11 +64,12 @@ program
 program
   .command('split')
   .description('plan the inputs into chunks and queue them (or resume their unfinished run); prints the run as JSON')
-  .argument('<inputs...>', inputsHelp)
+  .argument('[inputs...]', inputsHelp)
   .option('--table <name>')
   .option('--key <cols>', 'dedupe key columns', keyList)
   .addOption(intervalOption)
   .addOption(datasetOption())
+  .addOption(dataOption())
   .addOption(reloadOption())
   .option('--wait', 'watch the run until it is done or failed')
   .action(async (inputs: string[], o) => {

@@ -18,9 +18,10 @@ import {
   chunksMissingLines, fileCounts, fileReportSql, filesOf, getRun, leafTables, resolveRejectLines, setChunkLines, setReportsDir, setRowsReplaced,
   summarizeRun, transitionRun, withClient, type RunRow,
 } from '@copyfleet/db';
-import type { FileSpec, RunSpec } from '@copyfleet/loader';
+import { isDatasetRun, runTables, type DatasetRunSpec, type FileSpec, type RunSpec } from '@copyfleet/loader';
 import { defaultReports, runReports, type ReportFile, type ReportPlan } from '@copyfleet/report';
 import { qualified } from '@copyfleet/schema';
+import { fillPlaceholders } from '@copyfleet/spec';
 import type { Context } from './context.js';
 import type { Logger } from './log.js';
 import { announceRunEnd } from './announce.js';
@@ -39,13 +40,17 @@ export async function compactRun(ctx: Context, runId: string, log?: Logger): Pro
   }
   await transitionRun(ctx.pool, runId, ['running'], 'compacting');
 
-  const spec = run.spec as RunSpec;
+  const tables = runTables(run.spec as RunSpec | DatasetRunSpec);
   await countMissingLines(ctx, runId);
   await resolveRejectLines(ctx.pool, runId);
   await summarizeRun(ctx.pool, runId);
   await withClient(ctx.pool, async (client) => {
-    await relocateDefaultRows(client, spec.table);
-    const { replaced } = await compactTable(client, spec.table, runId);
+    // A dataset's tables one after the other: each its DEFAULT rows moved, then deduped.
+    let replaced = 0;
+    for (const { spec } of tables) {
+      await relocateDefaultRows(client, spec.table);
+      replaced += (await compactTable(client, spec.table, runId)).replaced;
+    }
     await setRowsReplaced(client, runId, replaced);
   });
   if (await transitionRun(ctx.pool, runId, ['compacting'], 'reporting')) {
@@ -58,24 +63,25 @@ export async function compactRun(ctx: Context, runId: string, log?: Logger): Pro
 export async function reportRun(ctx: Context, runId: string, log?: Logger): Promise<ReportFile[]> {
   const run = await requireRun(ctx, runId);
   if (run.status !== 'reporting') return [];
-  const spec = run.spec as RunSpec;
+  const spec = run.spec as RunSpec | DatasetRunSpec;
   const dir = join(ctx.config.reportsDir, String(runId));
-  const plan = spec.reports?.length
-    ? specReports(spec, runId)
-    : defaultReports(spec.table, await leafTables(ctx.pool, spec.table.schema, spec.table.table));
+  const plans = await reportPlans(ctx, spec, runId);
   // Beside the run's reports, the per-file status: files.csv and files.json.
-  plan.queries.push({ name: 'files', sql: fileReportSql(runId), formats: ['csv', 'json'] });
-  // ANALYZE and the report queries read the table independently: run them side by side.
+  plans.at(-1)!.queries.push({ name: 'files', sql: isDatasetRun(spec) ? datasetFileReportSql(runId) : fileReportSql(runId), formats: ['csv', 'json'] });
+  // ANALYZE and the report queries read the tables independently: run them side by side.
   const t0 = performance.now();
   const [files] = await Promise.all([
     withClient(ctx.pool, async (client) => {
-      for (const stmt of plan.setup) await client.query(stmt);
-      const written = await runReports(client, plan.queries, dir);
-      log?.info('reports written', { run: runId, reports: plan.queries.length, seconds: seconds(t0) });
+      const written: ReportFile[] = [];
+      for (const plan of plans) {
+        for (const stmt of plan.setup) await client.query(stmt);
+        written.push(...(await runReports(client, plan.queries, dir)));
+      }
+      log?.info('reports written', { run: runId, reports: plans.reduce((n, p) => n + p.queries.length, 0), seconds: seconds(t0) });
       return written;
     }),
     withClient(ctx.pool, async (client) => {
-      await analyzeTable(client, spec.table);
+      for (const t of runTables(spec)) await analyzeTable(client, t.spec.table);
       log?.info('analyzed', { run: runId, seconds: seconds(t0) });
     }),
   ]);
@@ -143,26 +149,55 @@ export async function filesNote(ctx: Context, runId: string): Promise<string> {
 export function appendedNote(run: RunRow): string | null {
   const spec = run.spec as Partial<RunSpec> | null;
   const before = Number(run.rows_before ?? 0);
+  if (isDatasetRun(spec)) {
+    // A dataset's rows_before counts its tables without a dedupe key (the ones a reload appends to).
+    const plain = Object.entries(spec.tables).filter(([, t]) => !t.table.key?.length).map(([name]) => name).sort(); // jsonb keeps no key order
+    return spec.reload && before > 0 ? `appended: the tables without a dedupe key (${plain.join(', ')}) had ${before} rows before` : null;
+  }
   return spec?.reload && !spec.table?.key?.length && before > 0 ? `appended: the table had ${before} rows before` : null;
 }
 
-/** The dataset spec's reports: {{table}}, {{bronze}} and {{run_id}} filled in (identifiers quoted). */
-function specReports(spec: RunSpec, runId: string): ReportPlan {
-  const vars: Record<string, string> = {
-    table: qualified(spec.table.schema, spec.table.table),
-    bronze: spec.bronze ? qualified(spec.bronze.schema, spec.bronze.table) : 'NULL',
-    run_id: String(Number(runId)),
-  };
+/**
+ * What the reporter runs: the spec's reports, or the default reports of each table (a
+ * dataset's prefixed with the source's name: `sales_rows_per_partition`). Each plan's setup
+ * runs before its queries.
+ */
+async function reportPlans(ctx: Context, spec: RunSpec | DatasetRunSpec, runId: string): Promise<ReportPlan[]> {
+  if (spec.reports?.length) return [specReports(spec, runId)];
+  const plans: ReportPlan[] = [];
+  for (const t of runTables(spec)) {
+    const plan = defaultReports(t.spec.table, await leafTables(ctx.pool, t.spec.table.schema, t.spec.table.table));
+    plans.push(t.source === null ? plan : { ...plan, queries: plan.queries.map((q) => ({ ...q, name: `${t.source}_${q.name}` })) });
+  }
+  return plans.length > 0 ? plans : [{ setup: [], queries: [] }];
+}
+
+/**
+ * The spec's reports with their placeholders filled in (identifiers quoted): {{table}},
+ * {{bronze}} and {{run_id}}; in a dataset {{<source>}} for each source's table and {{run_id}}.
+ */
+function specReports(spec: RunSpec | DatasetRunSpec, runId: string): ReportPlan {
+  const vars: Record<string, string> = isDatasetRun(spec)
+    ? Object.fromEntries(Object.entries(spec.targets).map(([name, t]) => [name, qualified(t.schema, t.table)]))
+    : { table: qualified(spec.table.schema, spec.table.table), bronze: spec.bronze ? qualified(spec.bronze.schema, spec.bronze.table) : 'NULL' };
+  vars.run_id = String(Number(runId));
   return {
     setup: [],
     queries: spec.reports!.map((r) => ({
       name: r.name,
-      sql: r.sql.replace(/\{\{\s*(table|bronze|run_id)\s*\}\}/g, (_, v: string) => vars[v]!),
+      sql: fillPlaceholders(r.sql, vars),
       ...(r.formats ? { formats: r.formats } : {}),
       ...(r.output ? { output: r.output } : {}),
       ...(r.key ? { key: r.key } : {}),
     })),
   };
+}
+
+/** A dataset's files.csv: each file's source and table first. */
+function datasetFileReportSql(runId: string): string {
+  return `SELECT f.source_name AS source, f.target_table AS "table", r.*
+            FROM (${fileReportSql(runId)}) r JOIN copyfleet.files f ON f.run_id = ${Number(runId)} AND f.file_no = r.file_no
+           ORDER BY r.file_no`;
 }
 
 async function requireRun(ctx: Context, runId: string): Promise<RunRow> {

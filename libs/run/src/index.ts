@@ -1,5 +1,6 @@
 export { assertReachable, openContext, openContextPatiently, UnreachableError, type Context } from './context.js';
-export { startRun, startOrResumeRun, type StartedRun } from './start-run.js';
+export { startRun, startOrResumeRun } from './start.js';
+export type { RunRequest, StartedRun } from './start-run.js';
 export { compactRun, reportRun, appendedNote, filesNote } from './finalize.js';
 export { superviseRun, type SuperviseOptions } from './supervise.js';
 export { createLogger, throttled, type Logger } from './log.js';

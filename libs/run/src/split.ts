@@ -6,11 +6,11 @@
 import type { Config } from '@copyfleet/config';
 import { openContextPatiently } from './context.js';
 import { createLogger } from './log.js';
-import type { LoadRequest } from '@copyfleet/design';
-import { startOrResumeRun } from './start-run.js';
+import type { RunRequest } from './start-run.js';
+import { startOrResumeRun } from './start.js';
 import { superviseRun } from './supervise.js';
 
-export async function split(config: Config, req: LoadRequest, opts: { wait: boolean }): Promise<number> {
+export async function split(config: Config, req: RunRequest, opts: { wait: boolean }): Promise<number> {
   const ctx = await openContextPatiently(config, 'splitter', createLogger('splitter'));
   if (!ctx) return 1;
   try {

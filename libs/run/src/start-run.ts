@@ -25,7 +25,7 @@ import {
   type FileRow, type NewFile, type Queryable, type RunRow,
 } from '@copyfleet/db';
 import { designTable, LoadRequestError, planLoad, reconcileWithExisting, targetName, type LoadRequest } from '@copyfleet/design';
-import type { FileSpec, LoadSpec, RunSpec } from '@copyfleet/loader';
+import { fileLoadSpec, isDatasetRun, runSpecFor, runTables, type DatasetRunSpec, type FileSpec, type LoadSpec, type RunSpec } from '@copyfleet/loader';
 import { sampleRecords, type Plan, type Sample } from '@copyfleet/plan';
 import { PartitionCache } from '@copyfleet/db';
 import { Attr, injectContext, SpanName, withSpan } from '@copyfleet/telemetry';
@@ -34,7 +34,7 @@ import {
   compressionOf, inputBaseName, isPattern, listInputs, normalizeSourceUri, openSource, stageDecompressed,
   type InputListing, type ListedFile, type Source,
 } from '@copyfleet/source';
-import { readDatasetSpec, type DatasetSpec } from '@copyfleet/spec';
+import type { DatasetSpec } from '@copyfleet/spec';
 import type { Context } from './context.js';
 import { precreatePartitions } from './partitions.js';
 import { settleRun } from './settle.js';
@@ -51,10 +51,14 @@ export interface StartedRun {
   note: string | null;
 }
 
-export async function startRun(ctx: Context, req: LoadRequest): Promise<StartedRun> {
-  // The run starts now, before planning: ingest time is measured from here.
-  const startedAt = new Date();
-  const dataset = req.dataset ? await readDatasetSpec(req.dataset) : null;
+/** A load request as the splitter takes it: LoadRequest, and where a dataset's relative paths start. */
+export interface RunRequest extends LoadRequest {
+  /** A dataset spec with `sources:`: the directory its relative paths are resolved from. @defaultValue the spec's folder */
+  data?: string;
+}
+
+/** One table: the inputs into the table the request or a single-source spec names. */
+export async function startTableRun(ctx: Context, req: RunRequest, dataset: DatasetSpec | null, startedAt: Date): Promise<StartedRun> {
   const inputs = req.inputs.map(normalizeSourceUri);
   const listing = await listInputs(inputs);
   // One file named as such keeps the strict behaviour: a file that cannot be read stops the command.
@@ -73,22 +77,7 @@ export async function startRun(ctx: Context, req: LoadRequest): Promise<StartedR
   // The run's trace: the splitter's run span (when tracing is on); every job carries it on.
   const base = { source: sourceText, version, table: targetText, traceParent: injectContext(), startedAt };
 
-  // The table comes from the first file that can be read (an empty one says nothing).
-  let design: Designed | null = null;
-  const early: NewFile[] = [];
-  // Design from the first file of the most common kind (by extension): a README.txt sorted
-  // first among CSV files must not decide the table.
-  const order = byMajorityKind(picked.load);
-  for (const f of order) {
-    try {
-      design = await designFrom(ctx, f, req, target, dataset, previous);
-      if (design) break;
-      early.push({ fileNo: early.length, uri: f.uri, version: f.version, bytes: f.size, table: targetText, status: 'done', message: 'the file is empty' });
-    } catch (err) {
-      if (oneFile || !isFileError(err)) throw err;
-      early.push({ fileNo: early.length, uri: f.uri, version: f.version, bytes: f.size, table: targetText, status: 'failed', message: describeError(err) });
-    }
-  }
+  const { design, early, rest, designIndex } = await designFirst(ctx, picked.load, { req, target, dataset, previous, strict: oneFile });
   const extra = (n: number): NewFile[] => picked.skipped.map((s, k) => ({ ...s, fileNo: n + k, table: targetText }));
 
   if (!design) {
@@ -106,17 +95,13 @@ export async function startRun(ctx: Context, req: LoadRequest): Promise<StartedR
   }
 
   const { table, sample, prepared } = design;
-  const bronze = dataset?.table.bronze ? { schema: table.schema, table: toIdentifier(dataset.table.bronze, 'bronze') } : null;
   const runSpec: RunSpec = {
-    table,
-    maxRecordBytes: ctx.config.maxRecordBytes,
-    // Files are matched to the header the table was first designed from.
-    header: previous?.header ?? prepared.plan.header,
-    bronze,
-    ...(dataset?.source.timezone ? { timezone: await checkTimezone(ctx, dataset.source.timezone) } : {}),
+    ...(await tableRunSpec(ctx, design, dataset, previous)),
     ...(dataset?.reports ? { reports: dataset.reports } : {}),
     ...(req.reload ? { reload: true } : {}),
+    ...(dataset ? { readWith: { ...dataset, reports: undefined } } : {}),
   };
+  const bronze = runSpec.bronze ?? null;
 
   let runId: string;
   try {
@@ -130,21 +115,63 @@ export async function startRun(ctx: Context, req: LoadRequest): Promise<StartedR
     throw err;
   }
   // Files that could not design the table come first (already decided), then the rest in listing order.
-  const designFile = order[early.length]!;
-  const rest = picked.load.filter((f) => !early.some((e) => e.uri === f.uri));
   const files = [...early, ...rest.map((f, k) => ({ fileNo: early.length + k, uri: f.uri, version: f.version, bytes: f.size, table: targetText }))];
-  const designNo = early.length + rest.indexOf(designFile);
+  const designNo = early.length + designIndex;
   await insertFiles(ctx.pool, runId, [...files, ...extra(files.length)]);
   for (const stmt of createTableSql(table)) await ctx.pool.query(stmt);
   // Before any chunk commits: a new table counts in no time (a scan at the end took ~1 s per GiB).
   await recordRowsBefore(ctx.pool, runId, qualified(table.schema, table.table));
   if (bronze) await ctx.pool.query(createBronzeSql(bronze));
-  await planRun(ctx, runId, runSpec, dataset, new Map([[designNo, { prepared, sample }]]));
+  await planRun(ctx, runId, () => ({ runSpec, dataset }), new Map([[designNo, { prepared, sample }]]));
   const started = await startedRun(ctx.pool, runId, false);
   // What inference decided that the user should know (a column typed by consensus: its outliers will be rejects).
   const notes = [picked.note, ...design.notes].filter(Boolean).join('; ');
   return { ...started, note: notes || null };
 }
+
+/** The first file of `files` that can be read designs the table; the empty and unreadable ones before it are recorded as such. */
+export async function designFirst(
+  ctx: Context,
+  files: ListedFile[],
+  o: { req: LoadRequest; target: { schema: string; table: string }; dataset: DatasetSpec | null; previous: RunSpec | null; strict: boolean; sourceName?: string },
+): Promise<{ design: Designed | null; early: NewFile[]; rest: ListedFile[]; designIndex: number }> {
+  const early: NewFile[] = [];
+  const table = `${o.target.schema}.${o.target.table}`;
+  const sourceName = o.sourceName ?? null;
+  // The first file of the most common kind (by extension) that can be read: a README.txt sorted
+  // first among CSV files must not decide the table; an empty file says nothing.
+  for (const f of byMajorityKind(files)) {
+    try {
+      const design = await designFrom(ctx, f, o.req, o.target, o.dataset, o.previous);
+      if (design) {
+        const rest = files.filter((x) => !early.some((e) => e.uri === x.uri));
+        return { design, early, rest, designIndex: rest.indexOf(f) };
+      }
+      early.push({ fileNo: early.length, uri: f.uri, version: f.version, bytes: f.size, table, sourceName, status: 'done', message: 'the file is empty' });
+    } catch (err) {
+      if (o.strict || !isFileError(err)) throw err;
+      early.push({ fileNo: early.length, uri: f.uri, version: f.version, bytes: f.size, table, sourceName, status: 'failed', message: describeError(err) });
+    }
+  }
+  return { design: null, early, rest: [], designIndex: -1 };
+}
+
+/** The run's part of a table's spec: the designed table, its header, bronze copy and time zone. */
+export async function tableRunSpec(ctx: Context, design: Designed, dataset: DatasetSpec | null, previous: RunSpec | null): Promise<RunSpec> {
+  const { table, prepared } = design;
+  const bronze = dataset?.table.bronze ? { schema: table.schema, table: toIdentifier(dataset.table.bronze, 'bronze') } : null;
+  return {
+    table,
+    maxRecordBytes: ctx.config.maxRecordBytes,
+    // Files are matched to the header the table was first designed from.
+    header: previous?.header ?? prepared.plan.header,
+    bronze,
+    ...(dataset?.source.timezone ? { timezone: await checkTimezone(ctx, dataset.source.timezone) } : {}),
+  };
+}
+
+/** How a file of a run is planned: its table's RunSpec, the spec part that says how to read it, its dataset source. */
+export type FilePlanning = (file: FileRow) => { runSpec: RunSpec; dataset: DatasetSpec | null; source?: string };
 
 /** Files of a run are planned by one splitter at a time: the holder of this advisory lock (per run). */
 const PLAN_LOCK = 0x63660001;
@@ -154,7 +181,7 @@ const PLAN_LOCK = 0x63660001;
  * run. Files go to the ledger and the queue in batches, the first at once, so workers
  * start while the rest are planned. Returns false when another splitter is planning it.
  */
-async function planRun(ctx: Context, runId: string, runSpec: RunSpec, dataset: DatasetSpec | null, ready: Map<number, { prepared: Prepared; sample: Sample }>): Promise<boolean> {
+export async function planRun(ctx: Context, runId: string, planning: FilePlanning, ready: Map<number, { prepared: Prepared; sample: Sample }>): Promise<boolean> {
   return withClient(ctx.pool, async (client) => {
     const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2::int) AS ok', [PLAN_LOCK, runId]);
     if (!rows[0]!.ok) return false;
@@ -177,10 +204,11 @@ async function planRun(ctx: Context, runId: string, runSpec: RunSpec, dataset: D
       };
       for (const file of await filesOf(client, runId, 'listed')) {
         try {
+          const { runSpec, dataset, source } = planning(file);
           const got = ready.get(file.file_no);
           const prepared = got?.prepared ?? (await prepareFile(ctx, file, dataset));
-          const spec = await fileSpecOf(prepared, runSpec, file.uri);
-          const load: LoadSpec = { ...runSpec, ...spec, table: spec.columns ? { ...runSpec.table, columns: spec.columns } : runSpec.table };
+          const spec = await fileSpecOf(prepared, runSpec, file.uri, source);
+          const load: LoadSpec = fileLoadSpec(runSpec, spec);
           if (load.table.partition !== null) await precreatePartitions(ctx, load, got?.sample ?? (await sampleRecords(prepared.loadSource, prepared.plan)), partitions);
           const chunks = prepared.plan.chunks.map((c) => ({ chunkNo: next++, start: c.start, end: c.end }));
           batch.push({ fileNo: file.file_no, spec, format: prepared.plan.format, bytes: prepared.plan.size, version: prepared.version, chunks });
@@ -211,7 +239,7 @@ interface Prepared {
   staged: { path: string; version: string } | null;
 }
 
-interface Designed {
+export interface Designed {
   prepared: Prepared;
   sample: Sample;
   table: TableSpec;
@@ -251,8 +279,9 @@ async function designFrom(
 }
 
 /** What a worker needs to read this file, its columns matched to the run's table. */
-async function fileSpecOf(p: Prepared, run: RunSpec & { format?: string }, uri: string): Promise<FileSpec> {
+async function fileSpecOf(p: Prepared, run: RunSpec & { format?: string }, uri: string, source?: string): Promise<FileSpec> {
   const spec: FileSpec = {
+    ...(source !== undefined ? { source } : {}),
     format: p.plan.format,
     dialect: p.plan.dialect,
     // The line the data starts on: after the preamble and the header (JSON: possibly mid-line).
@@ -303,7 +332,7 @@ export function matchColumns(columns: Column[], designHeader: string[] | null, h
  * unfinished run that cannot resume is skipped and named too (loading it again would
  * duplicate the chunks that run committed).
  */
-async function pickFiles(
+export async function pickFiles(
   db: Queryable,
   table: string,
   listing: InputListing,
@@ -360,22 +389,22 @@ function byMajorityKind(files: ListedFile[]): ListedFile[] {
 }
 
 /** A directory's run is identified by the files it loads. */
-function filesVersion(files: ListedFile[]): string {
+export function filesVersion(files: ListedFile[]): string {
   const h = createHash('sha256');
   for (const f of files) h.update(`${f.uri}\t${f.version}\n`);
   return `files:${files.length}:${h.digest('hex').slice(0, 16)}`;
 }
 
 /** Can an unfinished run go on: is every file it planned still there, unchanged? */
-async function stillListed(db: Queryable, run: RunRow, listing: InputListing): Promise<boolean> {
-  if (!(run.spec as Partial<RunSpec>).table) return false; // no file of it could be read: nothing to go on with
+export async function stillListed(db: Queryable, run: RunRow, listing: InputListing): Promise<boolean> {
+  if (runTables(run.spec as RunSpec | DatasetRunSpec).length === 0) return false; // no file of it could be read: nothing to go on with
   const listed = new Map(listing.files.map((f) => [f.uri, f.version]));
   const files = await filesOf(db, run.run_id);
   return files.every((f) => f.status === 'failed' || f.status === 'skipped' || listed.get(f.uri) === f.version);
 }
 
 /** Errors of one file (unreadable, not in the format, not fitting the table): that file fails, the others load. */
-function isFileError(err: unknown): boolean {
+export function isFileError(err: unknown): boolean {
   return ['SourceError', 'PlanError', 'LoadRequestError', 'JsonLayoutError'].includes((err as Error).name);
 }
 
@@ -385,7 +414,7 @@ export async function resume(ctx: Context, run: RunRow): Promise<StartedRun> {
   if (run.status === 'planning') {
     // The splitter died while planning (or another one is planning it now): plan what is left.
     await enqueueMissing(ctx, runId, { compactIfNone: false });
-    await planRun(ctx, runId, run.spec as RunSpec, null, new Map());
+    await planRun(ctx, runId, planningOf(run.spec as RunSpec | DatasetRunSpec), new Map());
   }
   if (run.status === 'failed') {
     await transitionRun(ctx.pool, runId, ['failed'], 'running', null);
@@ -402,7 +431,16 @@ export async function resume(ctx: Context, run: RunRow): Promise<StartedRun> {
   return startedRun(ctx.pool, runId, true);
 }
 
-async function startedRun(db: Queryable, runId: string, resumed: boolean): Promise<StartedRun> {
+/** How a resumed run plans its remaining files: as the run's spec says (a dataset's files each as their source's). */
+function planningOf(spec: RunSpec | DatasetRunSpec): FilePlanning {
+  if (!isDatasetRun(spec)) return () => ({ runSpec: spec, dataset: (spec.readWith as DatasetSpec | undefined) ?? null });
+  return (file) => {
+    const source = file.source_name ?? '';
+    return { runSpec: runSpecFor(spec, source), dataset: (spec.sources[source] as DatasetSpec | undefined) ?? null, source };
+  };
+}
+
+export async function startedRun(db: Queryable, runId: string, resumed: boolean): Promise<StartedRun> {
   const { rows } = await db.query<{ chunks: number; bytes: string; table: string; files: number }>(
     `SELECT r.chunks_total AS chunks, r.bytes_total AS bytes, r.target_table AS table,
             (SELECT count(*)::int FROM copyfleet.files f WHERE f.run_id = r.run_id) AS files
@@ -412,9 +450,6 @@ async function startedRun(db: Queryable, runId: string, resumed: boolean): Promi
   const r = rows[0]!;
   return { runId, resumed, chunks: r.chunks, bytes: Number(r.bytes), table: r.table, files: r.files, note: null };
 }
-
-/** startRun under its old name (planning runs are resumed in place now). */
-export const startOrResumeRun = startRun;
 
 /** Queue every chunk the ledger does not have; if none is missing, queue compaction (unless told not to). */
 export async function enqueueMissing(ctx: Context, runId: string, opts: { reviveFailed?: boolean; compactIfNone?: boolean } = {}): Promise<number> {
@@ -433,7 +468,7 @@ export async function enqueueMissing(ctx: Context, runId: string, opts: { revive
  * The spec's time zone as a TimeZone setting PostgreSQL accepts. An offset such as +02:00
  * becomes UTC-02:00: PostgreSQL reads offsets in TimeZone settings POSIX-style, west positive.
  */
-async function checkTimezone(ctx: Context, tz: string): Promise<string> {
+export async function checkTimezone(ctx: Context, tz: string): Promise<string> {
   const zone = /^[+-]\d{2}:?\d{2}$/.test(tz) ? `UTC${tz[0] === '+' ? '-' : '+'}${tz.slice(1)}` : tz;
   try {
     await ctx.pool.query("SELECT now() AT TIME ZONE $1", [zone]);

@@ -1,4 +1,5 @@
-export { datasetSchema, type DatasetSpec, type ColumnSpec } from './schema.js';
-export { readDatasetSpec, parseDatasetSpec, DatasetSpecError } from './read.js';
+export { datasetSchema, type DatasetSpec, type ColumnSpec, type DatasetSourceSpec } from './schema.js';
+export { readDatasetSpec, readLocatedSpec, parseDatasetSpec, parseLocatedSpec, DatasetSpecError, type LocatedSpec } from './read.js';
 export { readerOverrides, tableSpecFrom, type ReaderOverrides, type SampleView } from './apply.js';
+export { datasetSources, fillPlaceholders, placeholdersOf, type DatasetSource } from './sources.js';
 export { specToYaml } from './to-yaml.js';

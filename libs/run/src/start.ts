@@ -1,0 +1,27 @@
+/**
+ * The splitter's entry: a load request becomes a run (or resumes its unfinished one). A
+ * dataset spec with `sources:` loads its tables in one run (dataset-run.ts); anything else
+ * loads the inputs into one table (start-run.ts).
+ */
+import { LoadRequestError } from '@copyfleet/design';
+import { readLocatedSpec } from '@copyfleet/spec';
+import type { Context } from './context.js';
+import { startDatasetRun } from './dataset-run.js';
+import { startTableRun, type RunRequest, type StartedRun } from './start-run.js';
+
+export async function startRun(ctx: Context, req: RunRequest): Promise<StartedRun> {
+  // The run starts now, before planning: ingest time is measured from here.
+  const startedAt = new Date();
+  const located = req.dataset ? await readLocatedSpec(req.dataset) : null;
+  if (located?.spec.sources) return startDatasetRun(ctx, req, located, startedAt);
+  if (req.data !== undefined) {
+    throw new LoadRequestError(`--data (DATA=) says where a dataset spec's sources are; ${req.dataset ? `${req.dataset} has no sources:` : 'give --dataset spec.yaml with sources:'}`);
+  }
+  if (req.inputs.length === 0) {
+    throw new LoadRequestError('no input given: name a file, a directory, a glob or an s3:// URI, or --dataset spec.yaml for a spec with sources:');
+  }
+  return startTableRun(ctx, req, located?.spec ?? null, startedAt);
+}
+
+/** startRun under its old name (planning runs are resumed in place now). */
+export const startOrResumeRun = startRun;
