@@ -55,8 +55,8 @@ it('runs page and run page follow a real load live, to 100 % and done; the rejec
   const table = uniqueName('dash_live');
   tables.push(table);
   const input = await writeCsvWithRejects(file, 3000, 150);
-  // Each chunk waits 700 ms before its commit: slow enough to watch, ~7 chunks on 2 workers.
-  const load = startCli(['load', file, '--table', table, '--workers', '2', '--chunk', '40KiB', '--partition', 'none'], { ...t.env, COPYFLEET_FAILPOINTS: 'before-commit=700' });
+  // Each chunk waits 1.5 s before its commit: ~7 chunks on 2 workers take several of the page's 2 s polls.
+  const load = startCli(['load', file, '--table', table, '--workers', '2', '--chunk', '40KiB', '--partition', 'none'], { ...t.env, COPYFLEET_FAILPOINTS: 'before-commit=1500' });
   const runId = await runIdFor(table);
 
   await page.goto(`${dash.url}/runs?table=${encodeURIComponent(`public.${table}`)}`);
