@@ -3,12 +3,15 @@
  * joins what the file already holds: a run of only the many-files case (BENCH_SYSTEMS=
  * csv/files,jsonl/files) replaces only this section; a run without it keeps the section.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { filesOf, type FilesRatio } from './many-files.js';
 import { f1, f2, int, markdown, MiB, resultsName, size, singleFile, type Results } from './report.js';
 import type { SystemResult } from './systems.js';
 
 export const BEGIN = '<!-- bench:many-files begin (make bench writes this section; bench/src/many-files-report.ts) -->';
 export const END = '<!-- bench:many-files end -->';
+/** Hand-written: what the measurements mean (where the time goes, what would close the gap); it closes the section. */
+const NOTES_FILE = 'bench/many-files-notes.md';
 
 const METHOD = `\
 The same inputs as above, written as many files (the issue's case: 1,000 files of ~1 MiB
@@ -32,7 +35,7 @@ function row(s: SystemResult): string {
   const peak = Math.max(0, ...Object.values(s.peakRssBytes)) / MiB;
   const name = s.id.endsWith('/copyfleet') ? `**${s.system}**` : s.system;
   return (
-    `| ${name} | ${s.files ?? 1} | ${s.streams} | ${f1(med)} | ${f1(s.bytes / 1e6 / med)} | ${f1((s.files ?? 1) / med)} | ${int(s.rows / med)} | ` +
+    `| ${name} | ${s.files ?? 1} | ${s.streams} | ${f1(med)} | ${f1(s.bytes / 1e6 / med)} | ${f2((s.files ?? 1) / med)} | ${int(s.rows / med)} | ` +
     `${s.wallSecondsAll.map(f1).join(', ')} | ${f1(s.clientCpuSeconds)} | ${f1(s.postgresCpuSeconds)} | ${f1(s.otherCpuSeconds)} | ${f1(peak)} |`
   );
 }
@@ -108,7 +111,9 @@ export function manyFilesMarkdown(res: Results): string | null {
   for (const s of many) lines.push(`- ${s.id} (${s.system}):`, '', '  ```sh', ...s.commands.map((c) => `  ${c}`), '  ```');
   const staging = many.find((s) => s.sql);
   if (staging?.sql) lines.push('', 'Each JSONL loop ends with its stream\'s INSERT … SELECT (stream 1 shown):', '', '```sql', staging.sql.trimEnd(), '```');
-  lines.push('', `Machine-readable results: bench/results/\`${resultsName(res)}\`.`, '', END);
+  lines.push('', `Machine-readable results: bench/results/\`${resultsName(res)}\`.`, '');
+  if (existsSync(NOTES_FILE)) lines.push(readFileSync(NOTES_FILE, 'utf8').trimEnd(), '');
+  lines.push(END);
   return lines.join('\n');
 }
 
