@@ -29,6 +29,12 @@ export interface BenchConfig {
   repeat: number;
   /** Before each load, wait up to this many seconds for the machine to be idle (0 = do not wait). */
   quietWaitSeconds: number;
+  /**
+   * The many-files case: the same input written as this many files each (BENCH_FILES=1000,10).
+   * By default 1,000 files of ~1 MiB and 10 of ~100 MiB per GiB of BENCH_BYTES, at least 4
+   * and 2 (a 2 MiB smoke: 4 and 2 files); BENCH_FILES=0 leaves the case out.
+   */
+  fileCounts: number[];
   /** Keep the loaded tables at the end (they are dropped by default). */
   keepTables: boolean;
   databaseUrl: string;
@@ -53,6 +59,19 @@ function path(name: string, fallback: string): string {
   return isAbsolute(p) ? p : join(REPO_ROOT, p);
 }
 
+/** BENCH_FILES, or the issue's 1,000 and 10 files per GiB, scaled to BENCH_BYTES. */
+function fileCounts(bytes: number): number[] {
+  const raw = env('BENCH_FILES');
+  if (raw === undefined) {
+    const perGiB = bytes / 1024 ** 3;
+    return [Math.max(4, Math.round(1000 * perGiB)), Math.max(2, Math.round(10 * perGiB))];
+  }
+  if (raw === '0') return [];
+  const counts = raw.split(',').map((s) => Number(s.trim()));
+  if (!counts.every((n) => Number.isInteger(n) && n >= 2 && n <= 100_000)) throw new Error(`BENCH_FILES=${raw}: write file counts from 2 to 100000, e.g. 1000,10 (or 0: no many-files case)`);
+  return [...new Set(counts)];
+}
+
 export function benchConfig(): BenchConfig {
   const { databaseUrl, redisUrl } = testServices();
   const bytes = parseSize(env('BENCH_BYTES') ?? '1GiB');
@@ -71,6 +90,7 @@ export function benchConfig(): BenchConfig {
     systems: env('BENCH_SYSTEMS')?.split(',').map((s) => s.trim()).filter(Boolean) ?? null,
     repeat: positiveInt('BENCH_REPEAT', 1),
     quietWaitSeconds: env('BENCH_QUIET_WAIT') === '0' ? 0 : positiveInt('BENCH_QUIET_WAIT', 600),
+    fileCounts: fileCounts(bytes),
     keepTables: env('BENCH_KEEP_TABLES') === '1',
     databaseUrl,
     redisUrl,

@@ -39,6 +39,22 @@ export interface RunTimings {
    * end when one worker finishes before the other. The queue's overhead is at most this.
    */
   betweenChunksShare: number;
+  /** min(chunks.started_at) - runs.started_at: listing, designing the table and planning the first file(s). */
+  firstChunkSeconds: number;
+  /** runs.started_at and finished_at, epoch milliseconds (the harness's clock: same machine). */
+  startedAtMs: number;
+  finishedAtMs: number;
+}
+
+/** A many-files run's files, from copyfleet.files (started_at is when the splitter planned the file). */
+export interface FileTimings {
+  files: number;
+  filesDone: number;
+  /** Seconds after runs.started_at that the first and the last file were planned. */
+  firstPlannedSeconds: number;
+  lastPlannedSeconds: number;
+  /** Mean seconds from a file planned to its last chunk loaded. */
+  fileSeconds: number;
 }
 
 export class Db {
@@ -131,7 +147,7 @@ export class Db {
   async runTimings(runId: string, workers: number): Promise<RunTimings> {
     const [r] = await this.query<{
       status: string; rows_loaded: string; rows_rejected: string; chunks: number; ingest: number | null; plan: number | null; run: number | null;
-      chunk: number | null; busy: number | null; span: number | null;
+      chunk: number | null; busy: number | null; span: number | null; first: number | null; started_ms: number; finished_ms: number | null;
     }>(
       `SELECT r.status, r.rows_loaded, r.rows_rejected, count(c.chunk_no)::int AS chunks,
               extract(epoch FROM max(c.loaded_at) - r.started_at)::float8 AS ingest,
@@ -139,7 +155,10 @@ export class Db {
               extract(epoch FROM r.finished_at - r.started_at)::float8 AS run,
               extract(epoch FROM avg(c.loaded_at - c.started_at))::float8 AS chunk,
               extract(epoch FROM sum(c.loaded_at - c.started_at))::float8 AS busy,
-              extract(epoch FROM max(c.loaded_at) - min(c.started_at))::float8 AS span
+              extract(epoch FROM max(c.loaded_at) - min(c.started_at))::float8 AS span,
+              extract(epoch FROM min(c.started_at) - r.started_at)::float8 AS first,
+              (extract(epoch FROM r.started_at) * 1000)::float8 AS started_ms,
+              (extract(epoch FROM r.finished_at) * 1000)::float8 AS finished_ms
          FROM copyfleet.runs r LEFT JOIN copyfleet.chunks c USING (run_id)
         WHERE r.run_id = $1 GROUP BY r.run_id`,
       [runId],
@@ -156,7 +175,24 @@ export class Db {
       runSeconds: r.run ?? NaN,
       chunkSeconds: r.chunk ?? NaN,
       betweenChunksShare: r.busy !== null && r.span ? Math.max(0, 1 - r.busy / (workers * r.span)) : NaN,
+      firstChunkSeconds: r.first ?? NaN,
+      startedAtMs: r.started_ms,
+      finishedAtMs: r.finished_ms ?? NaN,
     };
+  }
+
+  async fileTimings(runId: string): Promise<FileTimings> {
+    const [r] = await this.query<{ files: number; done: number; first: number | null; last: number | null; per_file: number | null }>(
+      `SELECT count(*)::int AS files, count(*) FILTER (WHERE f.status = 'done')::int AS done,
+              extract(epoch FROM min(f.started_at) - r.started_at)::float8 AS first,
+              extract(epoch FROM max(f.started_at) - r.started_at)::float8 AS last,
+              extract(epoch FROM avg((SELECT max(c.loaded_at) FROM copyfleet.chunks c WHERE c.run_id = f.run_id AND c.file_no = f.file_no) - f.started_at))::float8 AS per_file
+         FROM copyfleet.files f JOIN copyfleet.runs r USING (run_id)
+        WHERE f.run_id = $1 GROUP BY r.run_id`,
+      [runId],
+    );
+    if (!r) throw new Error(`copyfleet.files has no files of run ${runId}`);
+    return { files: r.files, filesDone: r.done, firstPlannedSeconds: r.first ?? NaN, lastPlannedSeconds: r.last ?? NaN, fileSeconds: r.per_file ?? NaN };
   }
 
   async server(): Promise<{ version: string; settings: { name: string; setting: string; unit: string | null; source: string }[] }> {

@@ -6,15 +6,17 @@
  * BENCH_TABLE_PREFIX, BENCH_KEEP_TABLES). Exits non-zero when any system fails or loads a wrong table.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { benchConfig, type BenchConfig } from './config.js';
 import { CHAT, TRIPS, type Dataset } from './datasets.js';
 import { Db } from './db.js';
 import { parentPid } from './measure.js';
-import { ensureInput, ensureSplit, type Input, type SplitInput } from './generate.js';
-import { markdown, ratios, writeResults, type InputInfo, type Machine, type Results } from './report.js';
+import { ensureFiles, ensureInput, ensureSplit, type FilesInput, type Input, type SplitInput } from './generate.js';
+import { manyFilesIds, manyFilesRatios, manyFilesSpecs } from './many-files.js';
+import { composeMarkdown } from './many-files-report.js';
+import { ratios, writeResults, type FilesInputInfo, type InputInfo, type Machine, type Results } from './report.js';
 import { copyfleetShape, copyfleetSpec, csvBaselines, dropAll, fastest, jsonlBaselines, runOnce, type Bench, type Spec, type SystemResult } from './systems.js';
 
 const log = (line: string): void => void process.stdout.write(`bench: ${line}\n`);
@@ -41,7 +43,7 @@ async function duckdbAvailable(cfg: BenchConfig): Promise<{ version: string | nu
 }
 
 function commandLine(cfg: BenchConfig): string {
-  const vars = ['BENCH_BYTES', 'BENCH_SEED', 'BENCH_STREAMS', 'BENCH_SYSTEMS', 'BENCH_REPEAT', 'BENCH_QUIET_WAIT'].filter((v) => process.env[v]?.trim());
+  const vars = ['BENCH_BYTES', 'BENCH_SEED', 'BENCH_STREAMS', 'BENCH_SYSTEMS', 'BENCH_FILES', 'BENCH_REPEAT', 'BENCH_QUIET_WAIT'].filter((v) => process.env[v]?.trim());
   return ['make bench', ...vars.map((v) => `${v}=${process.env[v]!.trim()}`)].join(' ') + (vars.length ? '' : ` (BENCH_BYTES=${cfg.bytes})`);
 }
 
@@ -54,14 +56,16 @@ async function main(): Promise<void> {
   const loadAverage = loadavg()[0]!;
 
   // Inputs first, so generation never overlaps a load.
-  const inputs = new Map<Dataset, { input: Input; split: SplitInput }>();
+  const inputs = new Map<Dataset, { input: Input; split: SplitInput; many: FilesInput[] }>();
   for (const ds of datasets) {
     const input = ensureInput(ds.format, join(cfg.workDir, 'inputs'), cfg.bytes, cfg.seed);
     log(`${ds.format}: ${input.path} (${input.totals.rows} rows, ${input.totals.bytes} bytes)${input.generateSeconds ? `, generated in ${input.generateSeconds.toFixed(1)} s` : ', cached'}`);
     // Only the N-stream baselines read the split parts: a copyfleet-only run (a 10 GiB scale check) skips them.
-    const baselines = !cfg.systems || cfg.systems.some((s) => s.split('/')[0] === ds.format && s !== `${ds.format}/copyfleet`);
-    const split = baselines ? ensureSplit(input.path, cfg.streams) : { parts: [], splitSeconds: 0 };
-    inputs.set(ds, { input, split });
+    const splitIds = ['psql-copy-n', 'staging-n', 'duckdb-n', 'node-n'].map((x) => `${ds.format}/${x}`);
+    const split = splitIds.some(wanted) ? ensureSplit(input.path, cfg.streams) : { parts: [], splitSeconds: 0 };
+    const many = cfg.fileCounts.filter((n) => manyFilesIds(ds.format, n).some(wanted)).map((n) => ensureFiles(input.path, ds.format, n));
+    for (const f of many) log(`${ds.format}: ${f.files.length} files in ${f.dir}${f.splitSeconds ? `, written in ${f.splitSeconds.toFixed(1)} s` : ', cached'}`);
+    inputs.set(ds, { input, split, many });
   }
 
   const duck = datasets.includes(CHAT) ? await duckdbAvailable(cfg) : { version: null, reason: '' };
@@ -72,9 +76,10 @@ async function main(): Promise<void> {
   const skipped: Results['skipped'] = [];
   try {
     for (const ds of datasets) {
-      const { input, split } = inputs.get(ds)!;
+      const { input, split, many } = inputs.get(ds)!;
       // Round k runs every system once, copyfleet first (its table's shape makes the
-      // baselines' table); the repetitions of one system are spread over the whole run.
+      // baselines' table), the many-files case after the single file's; the repetitions
+      // of one system are spread over the whole run.
       const runs = new Map<string, SystemResult[]>();
       const record = (r: SystemResult): void => void runs.set(r.id, [...(runs.get(r.id) ?? []), r]);
       const cf = copyfleetSpec(b, ds, input);
@@ -86,6 +91,10 @@ async function main(): Promise<void> {
           const all = ds.format === 'csv' ? csvBaselines(b, ds, input, split, shape) : jsonlBaselines(b, ds, input, split, shape, duck.version !== null);
           if (ds.format === 'jsonl' && duck.version === null) skipped.push({ id: 'jsonl/duckdb-*', reason: duck.reason });
           baselines = all.filter((s) => wanted(s.id));
+          for (const f of many) {
+            const specs = manyFilesSpecs(b, ds, input, f, duck.version !== null);
+            baselines.push(...[specs.copyfleet, ...specs.baselines(shape)].filter((s) => wanted(s.id)));
+          }
         }
         for (const spec of baselines) record(await runOnce(b, ds, datasets, input, spec, rep));
       }
@@ -104,11 +113,15 @@ async function main(): Promise<void> {
       duckdb: duck.version,
       loadAverage,
     };
+    const rel = (p: string): string => (p.startsWith(cfg.repoRoot) ? p.slice(cfg.repoRoot.length) : p);
+    const filesInfo: FilesInputInfo[] = datasets.flatMap((ds) =>
+      inputs.get(ds)!.many.map((f) => ({ format: ds.format, files: f.files.length, dir: rel(f.dir), bytes: f.bytes, splitSeconds: f.splitSeconds })),
+    );
     const inputInfo: InputInfo[] = datasets.map((ds) => {
       const { input, split } = inputs.get(ds)!;
       return {
         format: ds.format,
-        file: input.path.startsWith(cfg.repoRoot) ? input.path.slice(cfg.repoRoot.length) : input.path,
+        file: rel(input.path),
         bytes: input.totals.bytes,
         rows: input.totals.rows,
         generateSeconds: input.generateSeconds,
@@ -121,16 +134,18 @@ async function main(): Promise<void> {
       date,
       command: commandLine(cfg),
       commit: { hash: git(cfg, ['rev-parse', 'HEAD']), dirtyFiles: dirty.map((l) => l.slice(3)) },
-      config: { bytes: cfg.bytes, seed: cfg.seed, streams: cfg.streams, repeat: cfg.repeat, quietWaitSeconds: cfg.quietWaitSeconds },
+      config: { bytes: cfg.bytes, seed: cfg.seed, streams: cfg.streams, repeat: cfg.repeat, quietWaitSeconds: cfg.quietWaitSeconds, fileCounts: cfg.fileCounts },
       machine,
       inputs: inputInfo,
       systems,
       ratios: ratios(systems),
       skipped,
+      ...(filesInfo.length ? { manyFiles: { inputs: filesInfo, ratios: manyFilesRatios(systems) } } : {}),
     };
     const file = writeResults(cfg.resultsDir, res);
-    writeFileSync(cfg.markdownPath, markdown(res));
+    writeFileSync(cfg.markdownPath, composeMarkdown(existsSync(cfg.markdownPath) ? readFileSync(cfg.markdownPath, 'utf8') : null, res));
     for (const r of res.ratios) log(`${r.format}: ${r.label}: ${r.value.toFixed(2)}`);
+    for (const r of res.manyFiles?.ratios ?? []) log(`${r.format}: ${r.label}: ${r.value.toFixed(2)}${r.target === null ? '' : ` (target ≤ ${r.target})`}`);
     log(`results in ${file} and ${cfg.markdownPath}`);
   } finally {
     await db.close();

@@ -7,6 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 const MODEL_FILE = 'bench/throughput-model.md';
 const PATH_SETTINGS = new Set(['config_file', 'data_directory', 'hba_file', 'ident_file', 'unix_socket_directories', 'external_pid_file']);
 import { join } from 'node:path';
+import { filesOf, type FilesRatio } from './many-files.js';
 import type { SystemResult } from './systems.js';
 
 export interface Machine {
@@ -38,22 +39,38 @@ export interface Ratio {
   value: number;
 }
 
+/** One of the many-files case's directories. */
+export interface FilesInputInfo {
+  format: string;
+  files: number;
+  dir: string;
+  /** All its files together (each CSV file has the header). */
+  bytes: number;
+  splitSeconds: number;
+}
+
 export interface Results {
   date: string;
   command: string;
   commit: { hash: string; dirtyFiles: string[] };
-  config: { bytes: number; seed: number; streams: number; repeat: number; quietWaitSeconds: number };
+  config: { bytes: number; seed: number; streams: number; repeat: number; quietWaitSeconds: number; fileCounts?: number[] };
   machine: Machine;
   inputs: InputInfo[];
   systems: SystemResult[];
   ratios: Ratio[];
   skipped: { id: string; reason: string }[];
+  /** The many-files case (absent when it did not run). */
+  manyFiles?: { inputs: FilesInputInfo[]; ratios: FilesRatio[] };
 }
+
+/** Not a many-files system: the single-file tables and ratios show these. */
+export const singleFile = (s: SystemResult): boolean => filesOf(s.id) === null;
 
 const streams = (s: SystemResult): string => `${s.streams} stream${s.streams > 1 ? 's' : ''}`;
 const cpu = (s: SystemResult): number => s.clientCpuSeconds + s.postgresCpuSeconds;
 
-export function ratios(systems: SystemResult[]): Ratio[] {
+export function ratios(all: SystemResult[]): Ratio[] {
+  const systems = all.filter(singleFile);
   const out: Ratio[] = [];
   const byId = new Map(systems.map((s) => [s.id, s]));
   const cfCsv = byId.get('csv/copyfleet');
@@ -83,19 +100,22 @@ export function ratios(systems: SystemResult[]): Ratio[] {
   return out;
 }
 
+/** bench/results/<this name>: the run's date, safe in a file name. */
+export const resultsName = (res: Results): string => `${res.date.replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z')}.json`;
+
 export function writeResults(dir: string, res: Results): string {
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${res.date.replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z')}.json`);
+  const file = join(dir, resultsName(res));
   writeFileSync(file, `${JSON.stringify(res, null, 2)}\n`);
   copyFileSync(file, join(dir, 'latest.json'));
   return file;
 }
 
-const MiB = 1024 * 1024;
-const f1 = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : '—');
-const f2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : '—');
-const int = (n: number): string => Math.round(n).toLocaleString('en-US');
-const size = (n: number): string => (n >= 1024 ** 3 ? `${(n / 1024 ** 3).toFixed(2)} GiB` : `${(n / MiB).toFixed(1)} MiB`);
+export const MiB = 1024 * 1024;
+export const f1 = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : '—');
+export const f2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : '—');
+export const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+export const size = (n: number): string => (n >= 1024 ** 3 ? `${(n / 1024 ** 3).toFixed(2)} GiB` : `${(n / MiB).toFixed(1)} MiB`);
 
 const METHOD = `\
 ## Method
@@ -127,7 +147,9 @@ competed for the cores and the wall times are pessimistic. Peak RSS is VmHWM, po
 Ratios are theirs / ours: above 1 means copyfleet is faster (or uses less CPU). Generation and
 pre-splitting are not timed.`;
 
-export function markdown(res: Results): string {
+/** The single-file part of BENCHMARKS.md (the many-files case has its own section: many-files-report.ts). */
+export function markdown(all: Results): string {
+  const res = { ...all, systems: all.systems.filter(singleFile) };
   const m = res.machine;
   const lines: string[] = ['# Benchmarks', '', METHOD, ''];
   lines.push(`## Latest run: ${res.date.slice(0, 10)}`, '');
@@ -234,7 +256,7 @@ export function markdown(res: Results): string {
     lines.push('', `The staging scripts (\`psql -f\`, written to bench/scratch/sql/) are, for one stream (N streams: one per part, each with its own staging table):`, '');
     lines.push('```sql', staging.sql.trimEnd(), '```');
   }
-  lines.push('', `Machine-readable results: bench/results/ (this run: \`${res.date.replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z')}.json\`, also \`latest.json\`).`, '');
+  lines.push('', `Machine-readable results: bench/results/ (this run: \`${resultsName(res)}\`, also \`latest.json\`).`, '');
   // The hand-written throughput model (bench/throughput-model.md) follows the measurements.
   if (existsSync(MODEL_FILE)) lines.push('', readFileSync(MODEL_FILE, 'utf8').trimEnd());
   return lines.join('\n');

@@ -13,8 +13,8 @@ import { createReadStream, mkdirSync, utimesSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path';
 import type { BenchConfig } from './config.js';
 import type { Dataset, Format } from './datasets.js';
-import { quoteIdent, type Db, type RunTimings, type TableShape } from './db.js';
-import type { Input, SplitInput } from './generate.js';
+import { quoteIdent, type Db, type FileTimings, type RunTimings, type TableShape } from './db.js';
+import type { FilesInput, Input, SplitInput } from './generate.js';
 import { measure, waitForQuiet, type Measurement } from './measure.js';
 import { shAll, shMeta, shq } from './shell.js';
 
@@ -34,10 +34,24 @@ export interface SystemResult extends Measurement {
   bytes: number;
   mbPerSecond: number;
   rowsPerSecond: number;
-  /** copyfleet only: the run's own timings from copyfleet.runs / copyfleet.chunks. */
-  copyfleet?: RunTimings & { ingestMbPerSecond: number; ingestRowsPerSecond: number };
+  /** The many-files case: how many files the input is (null: the single file). */
+  files?: number;
+  /** copyfleet only: the run's own timings from copyfleet.runs / copyfleet.chunks (and copyfleet.files). */
+  copyfleet?: RunTimings & {
+    ingestMbPerSecond: number;
+    ingestRowsPerSecond: number;
+    /** runs.started_at - the command's start: process start-up, connecting, listing the inputs. */
+    startupSeconds: number;
+    /** The command's end - runs.finished_at: the CLI noticing the run is done, shutting its processes down. */
+    shutdownSeconds: number;
+    files?: FileTimings;
+  };
   /** Wall seconds of every repetition (BENCH_REPEAT); the figures above are the fastest one's. */
   wallSecondsAll: number[];
+  /** The median of wallSecondsAll. */
+  wallSecondsMedian: number;
+  /** Every repetition's wall seconds and, for copyfleet, its run's timings, in round order. */
+  rounds: { wallSeconds: number; copyfleet?: SystemResult['copyfleet'] }[];
   /** Seconds spent waiting for an idle machine before the load, and the busy cores then (BENCH_QUIET_WAIT). */
   quiet: { waitedSeconds: number; busyCores: number } | null;
 }
@@ -61,15 +75,21 @@ export interface Spec {
   commands: string[];
   /** Files the commands read (warmed into the page cache before the run). */
   reads: string[];
+  /** Bytes the commands read, when not the input file's (the many-files CSVs repeat the header). */
+  bytes?: number;
+  /** The many-files case: the number of files. */
+  files?: number;
   /** Create the target table (not measured). */
   prepare?: () => Promise<void>;
   sql?: string;
-  /** What a run's output tells beyond the common measurements (copyfleet: its run's timings). */
-  inspect?: (stdouts: string[]) => Promise<Partial<SystemResult>>;
+  /** What a run's output tells beyond the common measurements (copyfleet: its run's timings); `span`: the command's start and end, epoch ms. */
+  inspect?: (stdouts: string[], span: { startMs: number; endMs: number }) => Promise<Partial<SystemResult>>;
 }
 
-export const tables = (cfg: BenchConfig, ds: Dataset): { copyfleet: string; copy: string; stage: (i: number) => string } => ({
+export const tables = (cfg: BenchConfig, ds: Dataset): { copyfleet: string; copyfleetFiles: (n: number) => string; copy: string; stage: (i: number) => string } => ({
   copyfleet: `${cfg.tablePrefix}_cf_${ds.name}`,
+  // Its own table: copyfleet's ledger knows each table's files.
+  copyfleetFiles: (n) => `${cfg.tablePrefix}_cf${n}_${ds.name}`,
   copy: `${cfg.tablePrefix}_copy_${ds.name}`,
   stage: (i) => `${cfg.tablePrefix}_stage_${ds.name}_${i}`,
 });
@@ -78,12 +98,12 @@ export const tables = (cfg: BenchConfig, ds: Dataset): { copyfleet: string; copy
 function allTables(b: Bench, datasets: Dataset[]): string[] {
   return datasets.flatMap((ds) => {
     const t = tables(b.cfg, ds);
-    return [t.copyfleet, t.copy, ...Array.from({ length: b.cfg.streams }, (_, i) => t.stage(i + 1))];
+    return [t.copyfleet, ...b.cfg.fileCounts.map(t.copyfleetFiles), t.copy, ...Array.from({ length: b.cfg.streams }, (_, i) => t.stage(i + 1))];
   });
 }
 
 /** A path as the commands spell it: relative to the repo root when inside it. */
-function rel(b: Bench, p: string): string {
+export function rel(b: Bench, p: string): string {
   const r = relative(b.cfg.repoRoot, p);
   return r.startsWith('..') ? p : r;
 }
@@ -92,14 +112,26 @@ async function warm(files: string[]): Promise<void> {
   for (const f of files) for await (const _ of createReadStream(f, { highWaterMark: 1 << 22 }));
 }
 
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
 /**
- * The fastest of a system's repetitions, carrying every repetition's wall time. The
- * repetitions are interleaved with the other systems' (main.ts runs rounds), so a slow
- * spell of the machine does not fall on one system only.
+ * The fastest of a system's repetitions, carrying every repetition's wall time, their
+ * median and each one's copyfleet timings. The repetitions are interleaved with the other
+ * systems' (main.ts runs rounds), so a slow spell of the machine does not fall on one system only.
  */
 export function fastest(runs: SystemResult[]): SystemResult {
   const best = runs.reduce((a, r) => (r.wallSeconds < a.wallSeconds ? r : a));
-  return { ...best, wallSecondsAll: runs.map((r) => r.wallSeconds) };
+  const all = runs.map((r) => r.wallSeconds);
+  return {
+    ...best,
+    wallSecondsAll: all,
+    wallSecondsMedian: median(all),
+    rounds: runs.map((r) => ({ wallSeconds: r.wallSeconds, ...(r.copyfleet ? { copyfleet: r.copyfleet } : {}) })),
+  };
 }
 
 /** One load by one system, from a clean state: no benchmark table, a quiet machine, a warm page cache, a fresh checkpoint. */
@@ -111,9 +143,12 @@ export async function runOnce(b: Bench, ds: Dataset, all: Dataset[], input: Inpu
   await warm(spec.reads);
   await b.db.checkpoint();
   b.log(`${name}: ${spec.system} …`);
-  const logFile = join(b.cfg.workDir, 'logs', `${spec.id.replace('/', '-')}.log`);
+  const logFile = join(b.cfg.workDir, 'logs', `${spec.id.replaceAll('/', '-')}.log`);
+  const startMs = Date.now();
   const { result: stdouts, m } = await measure(b.postmasterPid, () => shAll(spec.commands, { cwd: b.cfg.repoRoot, env: b.env, log: logFile }));
+  const endMs = Date.now();
   const rows = await b.db.verify(spec.table, ds, input.totals);
+  const bytes = spec.bytes ?? input.totals.bytes;
   const r: SystemResult = {
     id: spec.id,
     format: ds.format,
@@ -123,50 +158,76 @@ export async function runOnce(b: Bench, ds: Dataset, all: Dataset[], input: Inpu
     table: spec.table,
     ...(spec.sql ? { sql: spec.sql } : {}),
     rows,
-    bytes: input.totals.bytes,
-    mbPerSecond: input.totals.bytes / 1e6 / m.wallSeconds,
+    bytes,
+    mbPerSecond: bytes / 1e6 / m.wallSeconds,
     rowsPerSecond: rows / m.wallSeconds,
+    ...(spec.files ? { files: spec.files } : {}),
     ...m,
     wallSecondsAll: [],
+    wallSecondsMedian: m.wallSeconds,
+    rounds: [],
     quiet,
-    ...(await spec.inspect?.(stdouts)),
+    ...(await spec.inspect?.(stdouts, { startMs, endMs })),
   };
   b.log(`${name}: ${rows} rows in ${m.wallSeconds.toFixed(1)} s (${r.mbPerSecond.toFixed(1)} MB/s)`);
   return r;
 }
 
 /**
- * copyfleet as a user runs it (`make load` without make): WORKERS = streams, default CHUNK.
- * Its queue prefix and reports directory are the benchmark's own. The input is touched
- * before each run: copyfleet knows a run by path, size and mtime, so an unfinished earlier
- * run into the same table is never resumed; every run is a fresh one.
+ * copyfleet as a user runs it (`make load` without make): WORKERS = streams, default CHUNK,
+ * on the input file or (the many-files case) on the directory of its files. Its queue
+ * prefix and reports directory are the benchmark's own. The inputs are touched before each
+ * run: copyfleet knows a run by its files' paths, sizes and mtimes, so an unfinished earlier
+ * run into the same table is never resumed; every run is a fresh one. `--reload`, because
+ * the ledger remembers the files an earlier round loaded into the (since dropped) table:
+ * without it a touched file counts as changed and is refused.
  */
-export function copyfleetSpec(b: Bench, ds: Dataset, input: Input): Spec {
-  const table = tables(b.cfg, ds).copyfleet;
+export function copyfleetSpec(b: Bench, ds: Dataset, input: Input, many?: FilesInput): Spec {
+  const t = tables(b.cfg, ds);
+  const table = many ? t.copyfleetFiles(many.files.length) : t.copyfleet;
   const reports = join(b.cfg.workDir, 'reports');
+  const what = many ? `${rel(b, many.dir)}/` : rel(b, input.path);
+  const reads = many ? many.files : [input.path];
   const cmd =
     `QUEUE_PREFIX=${b.cfg.tablePrefix} REPORTS_DIR=${shq(rel(b, reports))} ` +
-    `node apps/cli/dist/main.js load ${shq(rel(b, input.path))} --table ${table} --workers ${b.cfg.streams}`;
+    `node apps/cli/dist/main.js load ${shq(what)} --table ${table} --workers ${b.cfg.streams} --reload`;
   return {
-    id: `${ds.format}/copyfleet`,
-    system: 'copyfleet load',
+    id: many ? `${ds.format}/files-${many.files.length}/copyfleet` : `${ds.format}/copyfleet`,
+    system: many ? 'copyfleet load DIR/' : 'copyfleet load',
     streams: b.cfg.streams,
     table,
     commands: [cmd],
-    reads: [input.path],
+    reads,
+    ...(many ? { bytes: many.bytes, files: many.files.length } : {}),
     prepare: async () => {
       const now = new Date();
-      utimesSync(input.path, now, now);
+      for (const f of reads) utimesSync(f, now, now);
     },
-    inspect: async (stdouts) => {
+    inspect: async (stdouts, span) => {
       const summary = /copyfleet: run (\d+) done: .*/.exec(stdouts[0] ?? '');
       if (!summary) throw new Error(`copyfleet printed no "run N done" summary:\n${stdouts[0]}`);
       b.log(`  ${summary[0]}`);
-      const t = await b.db.runTimings(summary[1]!, b.cfg.streams);
-      if (t.status !== 'done' || t.rowsRejected !== 0 || t.rowsLoaded !== input.totals.rows) {
-        throw new Error(`copyfleet run ${t.runId}: status ${t.status}, ${t.rowsLoaded} rows loaded, ${t.rowsRejected} rejected (want ${input.totals.rows}, 0)`);
+      const runTimings = await b.db.runTimings(summary[1]!, b.cfg.streams);
+      if (runTimings.status !== 'done' || runTimings.rowsRejected !== 0 || runTimings.rowsLoaded !== input.totals.rows) {
+        throw new Error(
+          `copyfleet run ${runTimings.runId}: status ${runTimings.status}, ${runTimings.rowsLoaded} rows loaded, ${runTimings.rowsRejected} rejected (want ${input.totals.rows}, 0)`,
+        );
       }
-      return { copyfleet: { ...t, ingestMbPerSecond: input.totals.bytes / 1e6 / t.ingestSeconds, ingestRowsPerSecond: t.rowsLoaded / t.ingestSeconds } };
+      const files = many ? await b.db.fileTimings(runTimings.runId) : undefined;
+      if (files && files.filesDone !== many!.files.length) {
+        throw new Error(`copyfleet run ${runTimings.runId}: ${files.filesDone} of ${files.files} file(s) done (want all ${many!.files.length})`);
+      }
+      const bytes = many?.bytes ?? input.totals.bytes;
+      return {
+        copyfleet: {
+          ...runTimings,
+          ingestMbPerSecond: bytes / 1e6 / runTimings.ingestSeconds,
+          ingestRowsPerSecond: runTimings.rowsLoaded / runTimings.ingestSeconds,
+          startupSeconds: (runTimings.startedAtMs - span.startMs) / 1000,
+          shutdownSeconds: (span.endMs - runTimings.finishedAtMs) / 1000,
+          ...(files ? { files } : {}),
+        },
+      };
     },
   };
 }
@@ -179,7 +240,7 @@ export async function copyfleetShape(b: Bench, ds: Dataset): Promise<TableShape>
   return shape;
 }
 
-const psql = 'psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -q';
+export const psql = 'psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -q';
 
 /** psql \copy of the CSV: one stream over the file, and N at once over the pre-split parts (the header is in part 1). */
 export function csvBaselines(b: Bench, ds: Dataset, input: Input, split: SplitInput, shape: TableShape): Spec[] {
@@ -202,7 +263,7 @@ export function csvBaselines(b: Bench, ds: Dataset, input: Input, split: SplitIn
 }
 
 /** SQL that turns the staging table's jsonb into the target's typed columns. */
-function stagingInsert(ds: Dataset, shape: TableShape, target: string, stage: string): string {
+export function stagingInsert(ds: Dataset, shape: TableShape, target: string, stage: string): string {
   const types = new Map(shape.columns.map((c) => [c.name, c.type]));
   const exprs = ds.fields!.map((f) => {
     const type = types.get(f.column)!;
@@ -214,6 +275,17 @@ function stagingInsert(ds: Dataset, shape: TableShape, target: string, stage: st
   });
   return `INSERT INTO ${quoteIdent(target)} (${ds.columns.map(quoteIdent).join(', ')})\n  SELECT ${exprs.join(',\n         ')}\n  FROM ${quoteIdent(stage)};`;
 }
+
+/** DuckDB read_json over a file or a glob → CSV on stdout → psql \\copy into `table`. */
+export function duckCommand(b: Bench, ds: Dataset, table: string, fileOrGlob: string, threads: string): string {
+  return (
+    `node bench/dist/duckdb-export.js ${shq(fileOrGlob)}${threads ? ` ${threads}` : ''} | ` +
+    `${psql} -c ${shMeta(`\\copy ${table} (${ds.columns.join(', ')}) from pstdin with (format csv)`)}`
+  );
+}
+
+/** The \\copy options that pass each JSON line through to a jsonb column untouched. */
+export const JSONB_LINES = "format csv, quote e'\\x01', delimiter e'\\x02'";
 
 /**
  * The JSONL alternatives, each with 1 stream over the file and N at once over the parts:
@@ -234,7 +306,7 @@ export function jsonlBaselines(b: Bench, ds: Dataset, input: Input, split: Split
   const stagingSql = (file: string, stage: string): string =>
     [
       `CREATE UNLOGGED TABLE ${quoteIdent(stage)} (doc jsonb);`,
-      `\\copy ${stage} (doc) from '${rel(b, file)}' with (format csv, quote e'\\x01', delimiter e'\\x02')`,
+      `\\copy ${stage} (doc) from '${rel(b, file)}' with (${JSONB_LINES})`,
       stagingInsert(ds, shape, table, stage),
       `DROP TABLE ${quoteIdent(stage)};`,
       '',
@@ -244,9 +316,7 @@ export function jsonlBaselines(b: Bench, ds: Dataset, input: Input, split: Split
     writeFileSync(script, stagingSql(file, t.stage(i)));
     return `${psql} -f ${shq(rel(b, script))}`;
   };
-  const cols = ds.columns.join(', ');
-  const duck = (file: string, threads: string): string =>
-    `node bench/dist/duckdb-export.js ${shq(rel(b, file))}${threads ? ` ${threads}` : ''} | ${psql} -c ${shMeta(`\\copy ${table} (${cols}) from pstdin with (format csv)`)}`;
+  const duck = (file: string, threads: string): string => duckCommand(b, ds, table, rel(b, file), threads);
   const node = (file: string): string => `node bench/dist/node-jsonl-copy.js ${shq(rel(b, file))} ${table}`;
   // N DuckDB processes share the cores.
   const duckThreads = String(Math.max(1, Math.floor(b.cfg.streams / n)));
