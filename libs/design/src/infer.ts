@@ -15,5 +15,5 @@ export async function inferSpec(config: Config, req: LoadRequest): Promise<strin
   const plan = await planLoad(source, config, dataset);
   const { table, inference } = await designTable(source, plan, req, target, dataset);
   // Every column's decision and its reason as a YAML comment above it.
-  return specToYaml(plan.format, plan.dialect, plan.header, plan.json, table, inference.report);
+  return specToYaml(plan.format, plan.dialect, plan.header, plan.json, table, inference.report, plan.decisions);
 }

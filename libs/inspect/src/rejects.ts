@@ -18,7 +18,7 @@
 import type { Writable } from 'node:stream';
 import { filesWithRejects, getRun, inTransaction, withClient } from '@copyfleet/db';
 import { fileLoadSpec, type FileSpec, type LoadSpec, type RunSpec } from '@copyfleet/loader';
-import { MAX_RAW_KEPT } from '@copyfleet/parse';
+import { findRecordEndAt, MAX_RAW_KEPT } from '@copyfleet/parse';
 import { normalizeSourceUri, openSource, type Source } from '@copyfleet/source';
 import type pg from 'pg';
 import { LoadRequestError } from '@copyfleet/design';
@@ -152,26 +152,21 @@ async function sameSource(uri: string, version: string, spec: Partial<LoadSpec>)
  * False if the bytes there are not a record (nothing written).
  */
 async function copyRecord(source: Source, offset: number, spec: Partial<LoadSpec>, out: Writable): Promise<boolean> {
-  const quote = spec.format === 'csv' ? (spec.dialect?.quote ?? -1) : -1;
-  const escape = spec.format === 'csv' ? (spec.dialect?.escape ?? quote) : -1;
-  let inQuote = false;
-  let skipNext = false; // an escape byte inside quotes ended the last piece
+  if (spec.format === 'csv' && spec.dialect) {
+    // CSV: the reader's own record-end rule (escapes, stray quotes, CR-only files), libs/parse.
+    let end = await findRecordEndAt((p, n) => source.read(p, n), offset, spec.dialect);
+    if (end <= offset) return false;
+    if (spec.dialect.lineEnd !== 'cr' && (await source.read(end - 1, 1))[0] === CR) end--; // CRLF: the CR is the line end's
+    for (let pos = offset; pos < end; pos += 4 * 1024 * 1024) await write(out, await source.read(pos, Math.min(4 * 1024 * 1024, end - pos)));
+    return true;
+  }
+  // JSON Lines: up to the first LF.
   let heldCr = false; // a CR that ended the last piece: data, or the start of CRLF
   let pos = offset;
   for (let want = 16 * 1024; ; want = Math.min(want * 4, 4 * 1024 * 1024)) {
     const buf = await source.read(pos, want);
     if (buf.length === 0) return pos > offset; // the last record, without a line end
-    let end = -1;
-    for (let i = 0; i < buf.length; i++) {
-      const c = buf[i]!;
-      if (skipNext) skipNext = false;
-      else if (inQuote && c === escape && escape !== quote) skipNext = true;
-      else if (c === quote) inQuote = !inQuote;
-      else if (c === LF && !inQuote) {
-        end = i;
-        break;
-      }
-    }
+    const end = buf.indexOf(LF);
     let body = buf.subarray(0, end < 0 ? buf.length : end);
     if (heldCr && end !== 0) await write(out, Buffer.from([CR]));
     heldCr = body.length > 0 && body[body.length - 1] === CR;

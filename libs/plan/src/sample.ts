@@ -16,7 +16,13 @@ const HEAD_SAMPLE_BYTES = 1024 * 1024;
 const EDGE_SAMPLE_BYTES = 64 * 1024;
 const MAX_EDGE_SAMPLES = 32;
 
-export async function sampleRecords(source: Source, plan: Plan): Promise<Sample> {
+/**
+ * `headBytes`: how much of the first chunk to read (1 MiB: what type inference needs; the
+ * splitter reads less of the later files of a run, whose sample only finds the partitions
+ * to create before their chunks stream to COPY).
+ */
+export async function sampleRecords(source: Source, plan: Plan, opts: { headBytes?: number } = {}): Promise<Sample> {
+  const headBytes = opts.headBytes ?? HEAD_SAMPLE_BYTES;
   const sample: Sample = { csv: [], json: [] };
   if (plan.format === 'arrow') return sample; // the schema is in the file
   const chunks = plan.chunks;
@@ -24,7 +30,7 @@ export async function sampleRecords(source: Source, plan: Plan): Promise<Sample>
   const windows: { start: number; end: number }[] = [];
   for (let k = 0; k < chunks.length; k += step) {
     const c = chunks[k]!;
-    windows.push({ start: c.start, end: Math.min(c.end, c.start + (k === 0 ? HEAD_SAMPLE_BYTES : EDGE_SAMPLE_BYTES)) });
+    windows.push({ start: c.start, end: Math.min(c.end, c.start + (k === 0 ? headBytes : EDGE_SAMPLE_BYTES)) });
   }
   for (const w of windows) {
     const buf = await source.read(w.start, w.end - w.start);

@@ -173,6 +173,13 @@ export async function tableRunSpec(ctx: Context, design: Designed, dataset: Data
 /** How a file of a run is planned: its table's RunSpec, the spec part that says how to read it, its dataset source. */
 export type FilePlanning = (file: FileRow) => { runSpec: RunSpec; dataset: DatasetSpec | null; source?: string };
 
+/**
+ * The head of each later file of a run read for its partitions (the design file's whole
+ * sample already typed the table): at 1 MiB, planning 1,000 files of 1 MiB parsed each
+ * file whole, 48 ms of CPU a file; at 64 KiB, 6-10 ms (bench/src/plan-cost.ts).
+ */
+const PARTITION_SAMPLE_BYTES = 64 * 1024;
+
 /** Files of a run are planned by one splitter at a time: the holder of this advisory lock (per run). */
 const PLAN_LOCK = 0x63660001;
 
@@ -209,7 +216,7 @@ export async function planRun(ctx: Context, runId: string, planning: FilePlannin
           const prepared = got?.prepared ?? (await prepareFile(ctx, file, dataset));
           const spec = await fileSpecOf(prepared, runSpec, file.uri, source);
           const load: LoadSpec = fileLoadSpec(runSpec, spec);
-          if (load.table.partition !== null) await precreatePartitions(ctx, load, got?.sample ?? (await sampleRecords(prepared.loadSource, prepared.plan)), partitions);
+          if (load.table.partition !== null) await precreatePartitions(ctx, load, got?.sample ?? (await sampleRecords(prepared.loadSource, prepared.plan, { headBytes: PARTITION_SAMPLE_BYTES })), partitions);
           const chunks = prepared.plan.chunks.map((c) => ({ chunkNo: next++, start: c.start, end: c.end }));
           batch.push({ fileNo: file.file_no, spec, format: prepared.plan.format, bytes: prepared.plan.size, version: prepared.version, chunks });
           if (batch.length >= 100 || batch.reduce((n, f) => n + f.chunks.length, 0) >= 1000 || Date.now() - lastFlush > 1000) await flush();
@@ -274,8 +281,13 @@ async function designFrom(
     matchColumns(previous.table.columns, previous.header, prepared.plan.header, file.uri);
     return { prepared, sample, notes: [], table: reconcileWithExisting({ ...table, columns: previous.table.columns }, previous.table) };
   }
-  // Notes only for a table designed now (a table loaded before keeps its types).
-  return { prepared, sample, notes: previous ? [] : inference.notes, table: reconcileWithExisting(table, previous?.table ?? null) };
+  // Notes only for a table designed now (a table loaded before keeps its types); the reading's always.
+  const plan = prepared.plan;
+  const reading = [
+    ...(plan.preamble ? [`${plan.preamble.lines} line(s) before the header skipped (the first: ${JSON.stringify(plan.preamble.first.slice(0, 80))})`] : []),
+    ...(plan.lowConfidence ? [`dialect: low confidence (${plan.lowConfidence}); give source.delimiter/quote/escape in a spec if the rows look wrong`] : []),
+  ];
+  return { prepared, sample, notes: [...reading, ...(previous ? [] : inference.notes)], table: reconcileWithExisting(table, previous?.table ?? null) };
 }
 
 /** What a worker needs to read this file, its columns matched to the run's table. */

@@ -3,7 +3,7 @@
  * planning, and after sampling the table spec — the spec's columns with any missing
  * type inferred from the sample, its partitioning, dedupe key, winner and explode.
  */
-import { CSV_DIALECT, type CsvDialect, type CsvFields, type FormatName } from '@copyfleet/parse';
+import type { CsvDialect, CsvFields, FormatName } from '@copyfleet/parse';
 import {
   applyTransform, FAILED, inferValueType,
   type Column, type ColumnSource, type ColumnType, type PartitionSpec, type TableSpec, type Transform,
@@ -32,7 +32,8 @@ export function readerOverrides(spec: DatasetSpec): ReaderOverrides {
       escape: s.escape !== undefined ? s.escape.charCodeAt(0) : quote,
       encoding: s.encoding === 'latin1' || s.encoding === 'iso-8859-1' ? 'latin1' : 'utf8',
     };
-  } else if (out.format === 'csv') out.dialect = CSV_DIALECT;
+  }
+  // `format: csv` alone leaves the dialect to detection (libs/plan detect.ts).
   if (s.header !== undefined) out.header = s.header;
   if (s.records !== undefined) out.records = s.records;
   return out;

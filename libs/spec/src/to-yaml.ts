@@ -18,11 +18,14 @@ export function specToYaml(
   json: JsonContainer | undefined,
   table: TableSpec,
   inference?: readonly ColumnInference[],
+  decisions?: readonly { what: string; choice: string; reason: string }[],
 ): string {
   const source: Record<string, unknown> = { format };
   if (format === 'csv') {
     source.delimiter = String.fromCharCode(dialect.delimiter);
     source.quote = dialect.quote === null ? null : String.fromCharCode(dialect.quote);
+    // A backslash escape (MySQL/Hive exports) must survive into the spec, or it reads \" as a quote.
+    if (dialect.quote !== null && dialect.escape !== undefined && dialect.escape !== null && dialect.escape !== dialect.quote) source.escape = String.fromCharCode(dialect.escape);
     source.header = header !== null;
     if (dialect.encoding === 'latin1') source.encoding = 'latin1';
   }
@@ -44,7 +47,9 @@ export function specToYaml(
     table: { schema: table.schema, name: table.table, partition, ...(table.key ? { key: table.key } : {}) },
     columns,
   };
-  const head = '# Dataset spec inferred by copyfleet. Edit it and load with --dataset (make load DATASET=...).\n';
+  const head =
+    '# Dataset spec inferred by copyfleet. Edit it and load with --dataset (make load DATASET=...).\n' +
+    (decisions ?? []).map((d) => `# ${d.what}: ${d.choice} — ${d.reason}\n`).join('');
   if (!inference?.length) return `${head}${stringify(doc, { lineWidth: 0 })}`;
   const yaml = new Document(doc);
   const seq = yaml.get('columns') as YAMLSeq<Node>;
