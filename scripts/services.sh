@@ -34,6 +34,23 @@ dotenv_load "$ENV_FILE"
 DATA_DIR="${COPYFLEET_DATA_DIR:-.data}"
 [[ "$DATA_DIR" == /* ]] || DATA_DIR="$REPO_ROOT/$DATA_DIR"
 PG_BASE="$DATA_DIR/pg"
+# A checkout the postgres user cannot reach (a fresh clone in root's home, mode 700): unless
+# COPYFLEET_DATA_DIR says where, the private PostgreSQL's files go to a directory of its own
+# under /var/lib/copyfleet (one per checkout), chosen the same way every time, so `up`,
+# `status` and `down` all find it. Redis (run as the caller) stays under .data.
+pg_reachable_base() {
+  [[ -z "${COPYFLEET_DATA_DIR:-}" && $EUID -eq 0 ]] && id postgres >/dev/null 2>&1 || return 1
+  local d="$REPO_ROOT"
+  while [[ "$d" != / ]]; do
+    d="$(dirname "$d")"
+    (cd / && runuser -u postgres -- test -x "$d") 2>/dev/null || return 0
+  done
+  return 1
+}
+if pg_reachable_base; then
+  PG_BASE="/var/lib/copyfleet/$(printf '%s' "$REPO_ROOT" | sha1sum | cut -c1-12)/pg"
+  PG_RELOCATED=1
+fi
 PGDATA_DIR="$PG_BASE/data"
 PG_LOG="$PG_BASE/postgres.log"
 PG_SOCK="$PG_BASE/sock"
@@ -236,6 +253,10 @@ pg_url_reachable() { # URL -> prints server_version_num
 pg_prepare_dirs() {
   local owner me
   mkdir -p "$DATA_DIR" "$PG_BASE" "$PG_SOCK"
+  if [[ -n "${PG_RELOCATED:-}" ]]; then
+    chmod 755 /var/lib/copyfleet "$(dirname "$PG_BASE")"
+    log "postgres: the postgres user cannot reach this checkout (a parent directory is not traversable): its data is in $PG_BASE (set COPYFLEET_DATA_DIR to choose)"
+  fi
   if is_root; then
     id postgres >/dev/null 2>&1 || die "running as root needs the 'postgres' system user (it comes with the postgresql-15 package): $pg_install_hint"
     owner="$(stat -c %U "$PG_BASE")"
