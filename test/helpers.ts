@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { testServices, uniqueName } from '@copyfleet/testing';
+import { runCli, testServices, uniqueName } from '@copyfleet/testing';
 import pg from 'pg';
 
 export interface E2E {
@@ -47,4 +47,20 @@ export function runIdOf(stdout: string): string {
   const m = /run (\d+) (done|FAILED)/.exec(stdout);
   if (!m) throw new Error(`no run summary in output:\n${stdout}`);
   return m[1]!;
+}
+
+/** `copyfleet load FILE --table T --workers 2 --chunk C`, which must succeed: its output and run id. */
+export async function loadOk(t: E2E, file: string, table: string, chunk: string) {
+  const res = await runCli(['load', file, '--table', table, '--workers', '2', '--chunk', chunk], t.env);
+  if (res.code !== 0) throw new Error(`load failed (${res.code}):\n${res.stdout}\n${res.stderr}`);
+  return { ...res, runId: runIdOf(res.stdout) };
+}
+
+/** A table's columns and their types, in order. */
+export async function columnTypes(pool: pg.Pool, table: string): Promise<Record<string, string>> {
+  const { rows } = await pool.query<{ column_name: string; data_type: string }>(
+    'SELECT column_name, data_type FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position',
+    [table],
+  );
+  return Object.fromEntries(rows.map((r) => [r.column_name, r.data_type]));
 }

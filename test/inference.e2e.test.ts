@@ -5,28 +5,18 @@
 // and loaded + rejected = records every time.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli, uniqueName } from '@copyfleet/testing';
+import { uniqueName } from '@copyfleet/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { e2e, one, runIdOf } from './helpers.js';
+import { e2e, one, columnTypes as columnTypesOf, loadOk } from './helpers.js';
 
 const t = e2e();
 afterAll(() => t.close());
 
 const CHUNK = 64 * 1024;
 
-async function load(file: string, table: string) {
-  const res = await runCli(['load', file, '--table', table, '--workers', '2', '--chunk', String(CHUNK)], t.env);
-  if (res.code !== 0) throw new Error(`load failed (${res.code}):\n${res.stdout}\n${res.stderr}`);
-  return { ...res, runId: runIdOf(res.stdout) };
-}
+const load = (file: string, table: string) => loadOk(t, file, table, String(CHUNK));
 
-async function columnTypes(table: string): Promise<Record<string, string>> {
-  const { rows } = await t.pool.query<{ column_name: string; data_type: string }>(
-    'SELECT column_name, data_type FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position',
-    [table],
-  );
-  return Object.fromEntries(rows.map((r) => [r.column_name, r.data_type]));
-}
+const columnTypes = (table: string) => columnTypesOf(t.pool, table);
 
 async function partitionCount(table: string): Promise<{ partitioned: boolean; leaves: number }> {
   const r = await one<{ kind: string; leaves: number }>(

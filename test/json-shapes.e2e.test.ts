@@ -6,25 +6,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCli, uniqueName } from '@copyfleet/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { e2e, one, runIdOf } from './helpers.js';
+import { e2e, one, columnTypes as columnTypesOf, loadOk } from './helpers.js';
 
 const t = e2e();
 afterAll(() => t.close());
 const REAL = fileURLToPath(new URL('../../shared/data/real/', import.meta.url));
 
-async function load(file: string, table: string, chunk = '4KiB') {
-  const res = await runCli(['load', file, '--table', table, '--workers', '2', '--chunk', chunk], t.env);
-  if (res.code !== 0) throw new Error(`load failed (${res.code}):\n${res.stdout}\n${res.stderr}`);
-  return { ...res, runId: runIdOf(res.stdout) };
-}
+const load = (file: string, table: string, chunk = '4KiB') => loadOk(t, file, table, chunk);
 
-async function columnTypes(table: string): Promise<Record<string, string>> {
-  const { rows } = await t.pool.query<{ column_name: string; data_type: string }>(
-    'SELECT column_name, data_type FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position',
-    [table],
-  );
-  return Object.fromEntries(rows.map((r) => [r.column_name, r.data_type]));
-}
+const columnTypes = (table: string) => columnTypesOf(t.pool, table);
 
 describe('JSON sequences', () => {
   it('pretty-printed objects one after another (no array, no commas), split into many chunks: every record once, values intact', async () => {
