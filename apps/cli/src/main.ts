@@ -9,7 +9,7 @@ import { ConfigError, loadConfig, parseSize, type ConfigInput } from '@copyfleet
 import { inferSpec, LoadRequestError, type LoadRequest } from '@copyfleet/design';
 import { serve } from '@copyfleet/host';
 import { describeRun, exportRejects, formatRunStatus, type RejectsFormat } from '@copyfleet/inspect';
-import { assertReachable, cancelRun, createLogger, openContext, openContextPatiently, startOrResumeRun, superviseRun, UnreachableError, type RunRequest } from '@copyfleet/run';
+import { assertReachable, cancelRun, createLogger, openContext, openContextPatiently, startRun, superviseRun, UnreachableError, type RunRequest } from '@copyfleet/run';
 import { createWriteStream, openSync, type WriteStream } from 'node:fs';
 import { createPool } from '@copyfleet/db';
 import { serveDashboard } from '@copyfleet/dashboard';
@@ -79,7 +79,7 @@ program
     try {
       // The root span of the run's trace (tracing on: docs/observability.md); planning is inside it.
       const started = await withSpan(SpanName.Run, { [Attr.File]: inputs.join(' ') }, async (span) => {
-        const s = await startOrResumeRun(ctx, requestFrom(inputs, o));
+        const s = await startRun(ctx, requestFrom(inputs, o));
         span.setAttributes({ [Attr.RunId]: s.runId });
         return s;
       });

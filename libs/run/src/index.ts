@@ -1,5 +1,5 @@
 export { assertReachable, openContext, openContextPatiently, UnreachableError, type Context } from './context.js';
-export { startRun, startOrResumeRun } from './start.js';
+export { startRun } from './start.js';
 export type { RunRequest, StartedRun } from './start-run.js';
 export { compactRun, reportRun, appendedNote, filesNote } from './finalize.js';
 export { superviseRun, type SuperviseOptions } from './supervise.js';
@@ -10,4 +10,3 @@ export { settleRun, reconcileRun } from './settle.js';
 export { announceRunEnd } from './announce.js';
 export { chunkSourceOf, runFile } from './run-source.js';
 export { cappedBackoff } from '@copyfleet/queue';
-export { split } from './split.js';

@@ -23,5 +23,3 @@ export async function startRun(ctx: Context, req: RunRequest): Promise<StartedRu
   return startTableRun(ctx, req, located?.spec ?? null, startedAt);
 }
 
-/** startRun under its old name (planning runs are resumed in place now). */
-export const startOrResumeRun = startRun;
