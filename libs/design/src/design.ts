@@ -5,6 +5,7 @@
  * `copyfleet infer`.
  */
 import type { Config } from '@copyfleet/config';
+import type { CsvDialect } from '@copyfleet/parse';
 import { planChunks, sampleRecords, type Plan, type Sample } from '@copyfleet/plan';
 import type { ColumnInference, TableSpec } from '@copyfleet/schema';
 import type { Source } from '@copyfleet/source';
@@ -21,8 +22,8 @@ export interface LoadDesign {
 }
 
 /** The plan alone (an empty file has nothing to sample). */
-export async function planLoad(source: Source, config: Config, dataset: DatasetSpec | null): Promise<Plan> {
-  return planChunks(source, { chunkBytes: config.chunkBytes, ...(dataset ? readerOverrides(dataset) : {}) });
+export async function planLoad(source: Source, config: Config, dataset: DatasetSpec | null, preferDialect?: CsvDialect): Promise<Plan> {
+  return planChunks(source, { chunkBytes: config.chunkBytes, ...(dataset ? readerOverrides(dataset) : {}), ...(preferDialect ? { preferDialect } : {}) });
 }
 
 export async function designTable(

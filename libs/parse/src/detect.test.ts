@@ -105,3 +105,24 @@ describe('findRecordEndAt (the rejects export)', () => {
     expect(await at('1,2\r3,4\r', 0, { delimiter: 0x2c, quote: 0x22, escape: 0x22, encoding: 'utf8', lineEnd: 'cr' } as never)).toBe(3);
   });
 });
+
+describe('the run\'s dialect, tried first for its later files', () => {
+  const comma = Buffer.from('id,name,city\n1,ann,Prague\n2,bob,Brno\n3,"c, d",Plzen\n');
+  const first = { delimiter: 0x2c, quote: 0x22, escape: 0x22, encoding: 'utf8' as const, lineEnd: 'lf' as const, fields: 3 };
+
+  it('is taken when it reads every sampled record into the same fields', () => {
+    const g = detectDialect([comma], 'b.csv', undefined, first);
+    expect(g.dialect).toBe(first);
+    expect(g.decisions.at(-1)!.reason).toMatch(/the run's first file's; all 4 sampled records give 3 fields/);
+  });
+
+  it('is not taken for a file it does not read cleanly: that file is detected on its own', () => {
+    const semi = Buffer.from('id;name;city\n1;ann;Prague\n2;bob;Brno\n');
+    const g = detectDialect([semi], 'c.csv', undefined, first);
+    expect(g.dialect.delimiter).toBe(0x3b);
+    expect(g.decisions.some((d) => /run's first file/.test(d.reason))).toBe(false);
+    // Same delimiter, another field count: detected too.
+    const four = Buffer.from('a,b,c,d\n1,2,3,4\n5,6,7,8\n');
+    expect(detectDialect([four], 'd.csv', undefined, first).fields).toBe(4);
+  });
+});

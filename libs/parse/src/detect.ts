@@ -202,7 +202,7 @@ const describe = (d: CsvDialect): string =>
  * The dialect of delimited text from sample buffers (the first is the head; each starts
  * at a record start). `given`: parts a dataset spec fixed, which win.
  */
-export function detectDialect(whole: Buffer[], fileName: string, given?: CsvDialect): DialectGuess {
+export function detectDialect(whole: Buffer[], fileName: string, given?: CsvDialect, prefer?: CsvDialect): DialectGuess {
   const head = whole[0] ?? Buffer.alloc(0);
   const le = detectLineEnd(head);
   const term = le.lineEnd === 'cr' ? CR : LF;
@@ -218,6 +218,16 @@ export function detectDialect(whole: Buffer[], fileName: string, given?: CsvDial
     return { dialect, fields: s.fields, consistent: s.consistent, records: s.records, lowConfidence: null, decisions };
   }
   decisions.push(le.decision);
+  if (prefer?.fields && prefer.fields >= 2 && (prefer.lineEnd ?? 'lf') === le.lineEnd) {
+    // A later file of a run: the dialect of the run's first file, when it reads every sampled
+    // record cleanly into the same number of fields (as DuckDB reads a glob with the first
+    // file's dialect). Anything less and the candidates are scored as for any file.
+    const s = scoreDialect(sample, prefer);
+    if (s.fields === prefer.fields && s.records > 0 && s.consistent === s.records) {
+      decisions.push({ what: 'dialect', choice: describe(prefer), reason: `the run's first file's; all ${s.records} sampled records give ${s.fields} fields` });
+      return { dialect: prefer, fields: s.fields, consistent: s.consistent, records: s.records, lowConfidence: null, decisions };
+    }
+  }
   const trimPreferred = commaSpaceEverywhere(head, le.lineEnd);
   const rate = (c: Candidate, passes: 1 | 2) => {
     const s = scoreDialect(sample, c.dialect, passes);

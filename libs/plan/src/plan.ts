@@ -15,6 +15,8 @@ export interface PlanOptions {
   /** Override detection. */
   format?: FormatName;
   dialect?: CsvDialect;
+  /** CSV: a dialect to try first (the run's first file's); taken when it reads the whole sample cleanly. */
+  preferDialect?: CsvDialect;
   /** CSV: the first record is a header. @defaultValue true */
   header?: boolean;
   /** CSV: quote parity decides edges. @defaultValue true when the dialect quotes */
@@ -107,7 +109,7 @@ export async function planChunks(source: Source, opts: PlanOptions): Promise<Pla
   const term = (opts.dialect?.lineEnd ?? detectLineEnd(head).lineEnd) === 'cr' ? CR : LF;
   const headBody = head.subarray(sniffed.bomBytes, whole ? head.length : head.lastIndexOf(term) + 1);
   const windows = await sampleWindows(source, head.length, size, term);
-  const guess = detectDialect([headBody, ...windows], source.name, opts.dialect);
+  const guess = detectDialect([headBody, ...windows], source.name, opts.dialect, opts.preferDialect);
   dialect = guess.fields >= 2 ? { ...guess.dialect, fields: guess.fields } : guess.dialect;
   let layout;
   try {
