@@ -31,9 +31,7 @@ export async function loadCommand(config: Config, req: RunRequest): Promise<numb
       (started.note ? ` (${started.note})` : '');
     const run = await local.watch(ctx, started.runId, headline);
     if (run === null) return 130;
-    const files = await fileCounts(ctx.pool, run.run_id);
-    const note = files.total > 1 || files.failed + files.skipped > 0 ? await filesNote(ctx, run.run_id) : null;
-    process.stdout.write(`${local.summary(run, note)}\n`);
+    process.stdout.write(`${local.summary(run, await filesNote(ctx, run.run_id))}\n`);
     return await exitCode(ctx, run);
   } finally {
     await local.stop();

@@ -16,7 +16,7 @@
  * PostgreSQL refused keeps its COPY text; the result says how many came from where.
  */
 import type { Writable } from 'node:stream';
-import { filesWithRejects, getRun, inTransaction, withClient } from '@copyfleet/db';
+import { filesWithRejects, getFile, getRun, inTransaction, withClient } from '@copyfleet/db';
 import { fileLoadSpec, type FileSpec, type LoadSpec, type RunSpec } from '@copyfleet/loader';
 import { findRecordEndAt, MAX_RAW_KEPT } from '@copyfleet/parse';
 import { normalizeSourceUri, openSource, type Source } from '@copyfleet/source';
@@ -75,7 +75,7 @@ export async function exportRejects(pool: pg.Pool, runId: string, opts: RejectsE
     }
     fileNo = withRejects[0]?.file_no ?? 0;
   }
-  const file = (await filesWithRejects(pool, runId, fileNo, true))[0];
+  const file = withRejects.find((f) => f.file_no === fileNo) ?? (await getFile(pool, runId, fileNo));
   if (!file) throw new LoadRequestError(`run ${runId} has no file ${fileNo}`);
   const spec: Partial<LoadSpec> = file.spec ? fileLoadSpec(run.spec as RunSpec, file.spec as FileSpec) : {};
   const delimited = spec.format === 'csv';

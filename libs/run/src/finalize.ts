@@ -102,8 +102,8 @@ const seconds = (since: number): string => ((performance.now() - since) / 1000).
 
 async function summaryMessage(ctx: Context, run: RunRow): Promise<string> {
   const parts = [`${run.rows_loaded} rows loaded`, `${run.rows_rejected} rejected`];
-  const files = await fileCounts(ctx.pool, run.run_id);
-  if (files.total > 1 || files.failed > 0 || files.skipped > 0) parts.unshift(await filesNote(ctx, run.run_id));
+  const files = await filesNote(ctx, run.run_id);
+  if (files) parts.unshift(files);
   if (Number(run.rows_replaced) > 0) parts.push(`${run.rows_replaced} older rows replaced by the dedupe key`);
   const appended = appendedNote(run);
   if (appended) parts.push(appended);
@@ -126,14 +126,18 @@ async function countMissingLines(ctx: Context, runId: string): Promise<void> {
   }
 }
 
-/** "1000 files: 998 loaded, 2 failed (first: landing/x.csv: why)" */
-export async function filesNote(ctx: Context, runId: string): Promise<string> {
+/**
+ * "1000 file(s): 998 loaded, 2 failed (landing/x.csv: why; …)" — for a run of several files
+ * or one with a failed or skipped file; null for a clean single-file run (nothing to add).
+ */
+export async function filesNote(ctx: Context, runId: string): Promise<string | null> {
   const c = await fileCounts(ctx.pool, runId);
+  if (c.total <= 1 && c.failed + c.skipped === 0) return null;
   const parts = [`${c.done} loaded`];
   if (c.failed > 0) parts.push(`${c.failed} failed`);
   if (c.skipped > 0) parts.push(`${c.skipped} skipped`);
   let note = `${c.total} file(s): ${parts.join(', ')}`;
-  const bad = (await filesOf(ctx.pool, runId)).filter((f) => f.status === 'failed' || f.status === 'skipped');
+  const bad = c.failed + c.skipped === 0 ? [] : [...(await filesOf(ctx.pool, runId, 'failed')), ...(await filesOf(ctx.pool, runId, 'skipped'))];
   if (bad.length > 0) {
     note += ` (${bad.slice(0, 3).map((f) => `${f.uri}: ${f.message ?? f.status}`).join('; ')}${bad.length > 3 ? '; …' : ''}; reports/${runId}/files.csv lists every file)`;
   }

@@ -13,6 +13,7 @@ export interface ChunkRow {
   lines: string | null;
   attempts: number;
   last_error: string | null;
+  started_at: Date | null;
   loaded_at: Date | null;
   /** Retries exhausted (dead letter); cleared when the chunk is given another chance. */
   dead_at: Date | null;

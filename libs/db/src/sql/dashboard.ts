@@ -5,6 +5,7 @@
  * (chunks.ts) sums it, so the pages say what `copyfleet status` says.
  *
  */
+import type { ChunkRow } from './chunks.js';
 import type { Queryable } from './queryable.js';
 import type { RunRow, RunStatus } from './runs.js';
 
@@ -73,19 +74,8 @@ export async function runTables(db: Queryable, limit = 200): Promise<string[]> {
   return rows.map((r) => r.target_table);
 }
 
-export interface DashboardChunk {
-  chunk_no: number;
-  file_no: number;
-  byte_start: string;
-  byte_end: string;
-  rows_loaded: string | null;
-  rows_rejected: string | null;
-  attempts: number;
-  last_error: string | null;
-  started_at: Date | null;
-  loaded_at: Date | null;
-  dead_at: Date | null;
-}
+/** A chunk as the run page shows it: the ledger row without its run id and line count. */
+export type DashboardChunk = Omit<ChunkRow, 'run_id' | 'lines'>;
 
 /** Every chunk of a run, in order (a 10 GiB input at 64 MiB is 160 rows; at 1 MiB, 10 k). */
 export async function runChunks(db: Queryable, runId: string): Promise<DashboardChunk[]> {

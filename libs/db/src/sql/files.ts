@@ -79,21 +79,15 @@ export async function filesOf(db: Queryable, runId: string | number, status?: Fi
   return rows;
 }
 
-/** Files of a run with their reject counts: those with rejects, or (`all`) every file or the one `fileNo`. */
-export async function filesWithRejects(
-  db: Queryable,
-  runId: string | number,
-  fileNo?: number,
-  all = false,
-): Promise<(Pick<FileRow, 'file_no' | 'uri' | 'version' | 'spec'> & { rejects: number })[]> {
+/** The files of a run that have rejects, with how many. */
+export async function filesWithRejects(db: Queryable, runId: string | number): Promise<(Pick<FileRow, 'file_no' | 'uri' | 'version' | 'spec'> & { rejects: number })[]> {
   const { rows } = await db.query<Pick<FileRow, 'file_no' | 'uri' | 'version' | 'spec'> & { rejects: number }>(
-    `SELECT f.file_no, f.uri, f.version, f.spec,
-            (SELECT count(*)::int FROM copyfleet.rejects r WHERE r.run_id = f.run_id AND r.file_no = f.file_no) AS rejects
+    `SELECT f.file_no, f.uri, f.version, f.spec, r.n AS rejects
        FROM copyfleet.files f
-      WHERE f.run_id = $1 AND ($2::int IS NULL OR f.file_no = $2)
-        AND ($3 OR EXISTS (SELECT 1 FROM copyfleet.rejects r WHERE r.run_id = f.run_id AND r.file_no = f.file_no))
+       JOIN (SELECT file_no, count(*)::int AS n FROM copyfleet.rejects WHERE run_id = $1 GROUP BY file_no) r USING (file_no)
+      WHERE f.run_id = $1
       ORDER BY f.file_no`,
-    [runId, fileNo ?? null, all],
+    [runId],
   );
   return rows;
 }
