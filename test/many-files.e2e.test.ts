@@ -148,6 +148,34 @@ describe('many files, one run', () => {
     expect(res.stdout).toMatch(/7 file\(s\): 4 loaded, 3 failed/);
   });
 
+  it('small files load in packs; a value PostgreSQL refuses unparsed unpacks its pack, and every file stays exact', async () => {
+    const dir = join(t.dir, 'packs');
+    const files = await writeFiles(dir, 8, { seed: 8 });
+    // Sorted between trips-000 (the table's design file) and trips-001: packed with its neighbours (16 KiB packs, files of 4-10 KiB).
+    const bad = join(dir, 'trips-001-bad.csv');
+    const badTotals = await writeTripsCsv(bad, { rows: 20, seed: 81 });
+    writeFileSync(bad, `${readFileSync(bad, 'utf8')}x,,,2023-02-03 10:00:00,app,many,1.00,\n`);
+    const table = uniqueName('packed_trips');
+    const res = await load([dir], table);
+    expect(res.code, `${res.stdout}\n${res.stderr}`).toBe(0);
+    const runId = runIdOf(res.stdout);
+    const byName = new Map((await filesOfRun(runId)).map((f) => [f.uri.split('/').at(-1)!, f]));
+    for (const [path, totals] of files) expect(byName.get(path.split('/').at(-1)!)).toMatchObject({ status: 'done', rows_loaded: totals.rows, rows_rejected: 0 });
+    expect(byName.get('trips-001-bad.csv')).toMatchObject({ status: 'done', rows_loaded: badTotals.rows, rows_rejected: 1 });
+    expect(await tableSums(table)).toEqual(sum([...files.values(), badTotals]));
+    const reject = await one<{ line_no: number; reason: string }>(t.pool, 'SELECT line_no::int, reason FROM copyfleet.rejects WHERE run_id = $1', [runId]);
+    expect(reject).toEqual({ line_no: 22, reason: expect.stringMatching(/passengers/) });
+    // The bad file's pack was tried once whole, then its chunks one by one: they alone took two attempts.
+    const { rows } = await t.pool.query<{ uri: string; attempts: number }>(
+      'SELECT f.uri, c.attempts FROM copyfleet.chunks c JOIN copyfleet.files f USING (run_id, file_no) WHERE c.run_id = $1 ORDER BY c.chunk_no',
+      [runId],
+    );
+    const twice = rows.filter((r) => r.attempts === 2).map((r) => r.uri.split('/').at(-1));
+    expect(twice).toContain('trips-001-bad.csv');
+    expect(twice.length).toBeGreaterThan(1); // its pack-mates
+    expect(rows.filter((r) => r.attempts === 1).length).toBeGreaterThan(0); // the other packs loaded whole
+  });
+
   it('columns matched by name: reordered columns load right, a missing column is NULL', async () => {
     const dir = join(t.dir, 'order');
     mkdirSync(dir);

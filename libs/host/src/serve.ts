@@ -17,12 +17,12 @@
  */
 import { hostname } from 'node:os';
 import type { Config } from '@copyfleet/config';
-import { describeError, getRun, markChunkDead, recordChunkError, settleFile, transitionRun, PartitionCache } from '@copyfleet/db';
-import { loadChunk, PermanentChunkError, type ChunkRun } from '@copyfleet/loader';
+import { describeError, getRun, markChunkDead, recordChunkError, settleFiles, transitionRun, PartitionCache, type RunRow } from '@copyfleet/db';
+import { loadPack, PermanentChunkError, type ChunkResult, type ChunkRun } from '@copyfleet/loader';
 import {
-  createRedis, createWorker, QUEUE, UnrecoverableError, WaitingError, type ChunkJob, type Job, type RunJob, type Worker,
+  chunksOf, createRedis, createWorker, QUEUE, UnrecoverableError, WaitingError, type ChunkJob, type Job, type RunJob, type Worker,
 } from '@copyfleet/queue';
-import { announceRunEnd, chunkSourceOf, compactRun, createLogger, openContextPatiently, reportRun, runFile, settleRun, throttled, type Context, type Logger } from '@copyfleet/run';
+import { announceRunEnd, chunkSourceOf, compactRun, createLogger, openContextPatiently, reportRun, runFiles, settleRun, throttled, type Context, type Logger } from '@copyfleet/run';
 import {
   Attr, recordChunkFailed, recordChunkLoaded, recordChunkSkipped, SpanName, startObservability, withParentContext, withSpan,
 } from '@copyfleet/telemetry';
@@ -157,62 +157,101 @@ async function patiently<T>(ctx: Context, log: Logger, holder: Holder, job: Job,
 
 function chunkProcessor(ctx: Context, log: Logger, holder: Holder) {
   const partitions = new PartitionCache();
-  // What each file loads with, read once per file (a run of 1,000 files: 1,000 entries at most).
+  // What each file loads with, read once per file (a run of 1,000 files: 1,000 entries at
+  // most), and each run's row once (it does not change after the run starts).
   const files = new Map<string, ChunkRun>();
-  const fileFor = async (runId: string, fileNo: number): Promise<ChunkRun> => {
-    const id = `${runId}/${fileNo}`;
-    let run = files.get(id);
-    if (!run) {
-      const { file, spec } = await runFile(ctx.pool, runId, fileNo).catch((err: Error) => {
+  const runs = new Map<string, RunRow>();
+  const filesFor = async (runId: string, fileNos: number[]): Promise<Map<number, ChunkRun>> => {
+    const out = new Map<number, ChunkRun>();
+    const unknown = [...new Set(fileNos)].filter((n) => !files.has(`${runId}/${n}`));
+    if (unknown.length > 0) {
+      const read = await runFiles(ctx.pool, runId, unknown, runs.get(runId)).catch((err: Error) => {
         throw new PermanentChunkError(err.message);
       });
-      const { source, version } = await chunkSourceOf(file);
-      run = { spec, source, sourceVersion: version };
+      if (runs.size >= 100) runs.clear();
+      runs.set(runId, read.run);
       if (files.size >= 10_000) files.clear();
-      files.set(id, run);
+      for (const [fileNo, { file, spec }] of read.files) {
+        const { source, version } = await chunkSourceOf(file);
+        files.set(`${runId}/${fileNo}`, { spec, source, sourceVersion: version });
+      }
     }
-    return run;
+    for (const n of fileNos) out.set(n, files.get(`${runId}/${n}`)!);
+    return out;
   };
 
   return async (job: Job<ChunkJob>, token?: string) => {
-    const task = job.data;
-    const work = async () => {
-      const fileNo = task.fileNo ?? 0;
-      const run = await fileFor(task.runId, fileNo);
-      const { version } = await run.source.stat();
-      if (version !== run.sourceVersion) {
-        throw new PermanentChunkError(
-          `${run.source.uri} changed since run ${task.runId} was planned (size or modification time differ): ` +
-            'loaded chunks stay in the table; load the new file as a new run',
-        );
+    const data = job.data;
+    const tasks = chunksOf(data);
+    const work = async (): Promise<JobOutcome> => {
+      try {
+        const runsOf = await filesFor(data.runId, tasks.map((t) => t.fileNo ?? 0));
+        const packed = tasks.map((task) => ({ run: runsOf.get(task.fileNo ?? 0)!, task }));
+        for (const run of new Set(packed.map((p) => p.run))) {
+          const { version } = await run.source.stat();
+          if (version !== run.sourceVersion) {
+            throw new PermanentChunkError(
+              `${run.source.uri} changed since run ${data.runId} was planned (size or modification time differ): ` +
+                'loaded chunks stay in the table; load the new file as a new run',
+            );
+          }
+        }
+        const results = await loadPack({ pool: ctx.pool, partitions }, packed);
+        const outcome = sum(results);
+        if (outcome.loaded) log.debug('chunk(s) loaded', { run: data.runId, chunk: data.chunkNo, chunks: tasks.length, rows: outcome.rowsLoaded, rejected: outcome.rowsRejected });
+        // Also after a skip: the attempt that committed may have died before settling.
+        await settleFiles(ctx.pool, data.runId, [...new Set(tasks.map((t) => t.fileNo ?? 0))]);
+        await settleRun(ctx, data.runId);
+        return outcome;
+      } catch (err) {
+        if (tasks.length === 1 || failureAction(err) === 'wait') throw err;
+        // A pack that cannot load whole (a file changed, rows PostgreSQL refused unparsed): its
+        // chunks go to the queue one by one, each with its own attempts, and one bad file stops no other.
+        log.info('pack unpacked: its chunks are queued one by one', { job: job.id, chunks: tasks.length, reason: describeError(err) });
+        await ctx.queues.addChunks(tasks);
+        return { ...sum([]), unpacked: tasks.length };
       }
-      const result = await loadChunk({ pool: ctx.pool, partitions }, run, task);
-      if (result.loaded) log.debug('chunk loaded', { run: task.runId, chunk: task.chunkNo, rows: result.rowsLoaded, rejected: result.rowsRejected });
-      // Also after a skip: the attempt that committed may have died before settling.
-      await settleFile(ctx.pool, task.runId, fileNo);
-      await settleRun(ctx, task.runId);
-      return result;
     };
-    const record = (err: unknown) => recordChunkError(ctx.pool, task.runId, task.chunkNo, describeError(err)).catch(() => undefined);
+    const record = async (err: unknown) => {
+      for (const t of tasks) await recordChunkError(ctx.pool, data.runId, t.chunkNo, describeError(err)).catch(() => undefined);
+    };
     // One span per attempt, in the run's trace (the traceparent travels in the job).
     const t0 = performance.now();
-    const bytes = task.end - task.start;
-    const attrs = { [Attr.RunId]: task.runId, [Attr.FileNo]: task.fileNo ?? 0, [Attr.ChunkNo]: task.chunkNo, [Attr.Attempt]: job.attemptsStarted, [Attr.Bytes]: bytes };
-    return withParentContext(task.traceParent ?? null, () =>
+    const bytes = tasks.reduce((n, t) => n + t.end - t.start, 0);
+    const attrs = { [Attr.RunId]: data.runId, [Attr.FileNo]: data.fileNo ?? 0, [Attr.ChunkNo]: data.chunkNo, [Attr.Chunks]: tasks.length, [Attr.Attempt]: job.attemptsStarted, [Attr.Bytes]: bytes };
+    return withParentContext(data.traceParent ?? null, () =>
       withSpan(SpanName.Chunk, attrs, async (span) => {
         try {
           const r = await patiently(ctx, log, holder, job, token, work, record);
           const seconds = (performance.now() - t0) / 1000;
           span.setAttributes({ [Attr.Rows]: r.rowsLoaded, [Attr.Rejects]: r.rowsRejected, [Attr.PartitionsCreated]: r.partitionsCreated, [Attr.PassThrough]: r.passThrough });
-          if (r.loaded) recordChunkLoaded({ runId: task.runId, rows: r.rowsLoaded, rejects: r.rowsRejected, bytes, seconds, passThrough: r.passThrough });
-          else recordChunkSkipped({ runId: task.runId, seconds });
+          if (r.loaded) recordChunkLoaded({ runId: data.runId, rows: r.rowsLoaded, rejects: r.rowsRejected, bytes, seconds, passThrough: r.passThrough });
+          else if (!r.unpacked) recordChunkSkipped({ runId: data.runId, seconds });
           return r;
         } catch (err) {
-          if ((err as Error).name !== 'WaitingError') recordChunkFailed({ runId: task.runId, seconds: (performance.now() - t0) / 1000 });
+          if ((err as Error).name !== 'WaitingError') recordChunkFailed({ runId: data.runId, seconds: (performance.now() - t0) / 1000 });
           throw err;
         }
       }),
     );
+  };
+}
+
+/** What a chunk job did: its chunks' results added up (a job's return value in Redis: a few numbers). */
+interface JobOutcome extends ChunkResult {
+  /** A pack that was queued again as single chunks. */
+  unpacked?: number;
+}
+
+function sum(results: ChunkResult[]): JobOutcome {
+  const loaded = results.filter((r) => r.loaded);
+  return {
+    loaded: loaded.length > 0,
+    rowsLoaded: loaded.reduce((n, r) => n + r.rowsLoaded, 0),
+    rowsRejected: loaded.reduce((n, r) => n + r.rowsRejected, 0),
+    lines: loaded.some((r) => r.lines === null) ? null : loaded.reduce((n, r) => n + r.lines!, 0),
+    partitionsCreated: loaded.reduce((n, r) => n + r.partitionsCreated, 0),
+    passThrough: loaded.length > 0 && loaded.every((r) => r.passThrough),
   };
 }
 
@@ -235,7 +274,7 @@ async function onFinalFailure(ctx: Context, job: Job, err: Error, log: Logger): 
   if (!data.runId) return;
   try {
     if (data.chunkNo !== undefined) {
-      await markChunkDead(ctx.pool, data.runId, data.chunkNo, describeError(err));
+      for (const c of data.pack ?? [{ chunkNo: data.chunkNo }]) await markChunkDead(ctx.pool, data.runId, c.chunkNo, describeError(err));
       await settleRun(ctx, data.runId);
       return;
     }

@@ -12,7 +12,7 @@ import { LocalFileSource } from '@copyfleet/source';
 import { fieldTable, testServices, uniqueName } from '@copyfleet/testing';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadChunk, type ChunkRun } from './load-chunk.js';
+import { loadChunk, loadPack, UnpackError, type ChunkRun, type PackedChunk } from './load-chunk.js';
 import type { LoadSpec } from './load-spec.js';
 
 let pool: pg.Pool;
@@ -101,5 +101,70 @@ describe('loadChunk', () => {
     expect(rejects.rows[2].reason).toMatch(/refused by PostgreSQL: .*out of range/);
     expect(rejects.rows[3].reason).toMatch(/column id: not an integer/);
     expect(rejects.rows[0].raw).toBe('2,2023-13-45,2');
+  });
+});
+
+describe('loadPack', () => {
+  /** One run over several files of one table, a chunk each. */
+  async function setupPack(files: string[]): Promise<{ chunks: PackedChunk[]; runId: string; table: string }> {
+    const table = uniqueName('t');
+    const spec = fieldTable(table, [['id', 'bigint'], ['day', 'date'], ['amount', 'double precision']], { column: 'day', interval: 'month' });
+    for (const stmt of createTableSql(spec)) await pool.query(stmt);
+    const load: LoadSpec = { format: 'csv', dialect: CSV_DIALECT, table: spec, firstDataLine: 1, maxRecordBytes: 1 << 20 };
+    const runId = await insertRun(pool, { source: dir, version: '1', table: `public.${table}`, spec: load, bytesTotal: 0, traceParent: null });
+    const chunks: PackedChunk[] = [];
+    for (const [i, csv] of files.entries()) {
+      const path = join(dir, `${table}-${i}.csv`);
+      writeFileSync(path, csv);
+      const source = new LocalFileSource(path);
+      const { size, version } = await source.stat();
+      await insertChunks(pool, runId, [{ chunkNo: i, start: 0, end: size, fileNo: i }]);
+      chunks.push({ run: { spec: load, source, sourceVersion: version }, task: { runId, chunkNo: i, start: 0, end: size } });
+    }
+    return { chunks, runId, table };
+  }
+  const ledger = async (runId: string) =>
+    (await pool.query('SELECT chunk_no, rows_loaded::int AS n, attempts, loaded_at IS NOT NULL AS done FROM copyfleet.chunks WHERE run_id = $1 ORDER BY chunk_no', [runId])).rows;
+
+  it('loads the chunks of several files in one transaction, once', async () => {
+    const { chunks, runId, table } = await setupPack(['1,2024-01-05,1.5\n2,2024-02-01,2\n', '3,2024-03-01,3\n', '4,2024-03-02,4\n5,2024-03-03,5\n']);
+    const results = await loadPack(deps(), chunks);
+    expect(results.map((r) => [r.loaded, r.rowsLoaded, r.passThrough])).toEqual([[true, 2, true], [true, 1, true], [true, 2, true]]);
+    expect((await pool.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n).toBe(5);
+    expect(await ledger(runId)).toEqual([0, 1, 2].map((c) => ({ chunk_no: c, n: [2, 1, 2][c], attempts: 1, done: true })));
+    // Again, or with a chunk loaded meanwhile by another attempt: nothing twice.
+    expect((await loadPack(deps(), chunks)).every((r) => !r.loaded)).toBe(true);
+    expect((await pool.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n).toBe(5);
+  });
+
+  it('loads the members not yet loaded, and parses JSON members before the transaction (partitions made)', async () => {
+    const { chunks, runId, table } = await setupPack(['1,2024-01-05,1\n', '2,2024-05-06,2\n']);
+    await loadChunk(deps(), chunks[0]!.run, chunks[0]!.task);
+    const jsonPath = join(dir, `${table}-j.jsonl`);
+    writeFileSync(jsonPath, '{"id":3,"day":"2024-06-01","amount":3}\n{"id":"x","day":"2024-06-02","amount":4}\n');
+    const source = new LocalFileSource(jsonPath);
+    const { size, version } = await source.stat();
+    await insertChunks(pool, runId, [{ chunkNo: 2, start: 0, end: size, fileNo: 2 }]);
+    const csvSpec = chunks[0]!.run.spec;
+    // The same table, its columns read by key from JSON Lines.
+    const columns = csvSpec.table.columns.map((c) => ({ ...c, source: { kind: 'path' as const, path: [c.name] } }));
+    const jsonSpec: LoadSpec = { ...csvSpec, format: 'jsonl', table: { ...csvSpec.table, columns } };
+    const json: PackedChunk = { run: { spec: jsonSpec, source, sourceVersion: version }, task: { runId, chunkNo: 2, start: 0, end: size } };
+    const results = await loadPack(deps(), [...chunks, json]);
+    expect(results.map((r) => [r.loaded, r.rowsLoaded, r.rowsRejected])).toEqual([[false, 0, 0], [true, 1, 0], [true, 1, 1]]);
+    expect(results[2]).toMatchObject({ passThrough: false, partitionsCreated: 1 });
+    expect((await pool.query(`SELECT count(*)::int AS n FROM ${table}_p2024_06`)).rows[0].n).toBe(1);
+    expect((await pool.query('SELECT chunk_no, reason FROM copyfleet.rejects WHERE run_id = $1', [runId])).rows).toEqual([
+      { chunk_no: 2, reason: expect.stringMatching(/column id: not an integer/) },
+    ]);
+  });
+
+  it('a member PostgreSQL refuses unparsed makes the whole pack an UnpackError: nothing is loaded (one transaction)', async () => {
+    const { chunks, runId, table } = await setupPack(['1,2024-01-05,1\n', '2,2024-01-06,1e400\n', '3,2024-01-07,3\n']);
+    await expect(loadPack(deps(), chunks)).rejects.toBeInstanceOf(UnpackError);
+    expect((await pool.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n).toBe(0);
+    expect((await ledger(runId)).map((c) => c.done)).toEqual([false, false, false]);
+    // Alone, the same chunk is parsed and its bad row rejected.
+    expect(await loadChunk(deps(), chunks[1]!.run, chunks[1]!.task)).toMatchObject({ loaded: true, rowsLoaded: 0, rowsRejected: 1 });
   });
 });

@@ -1,20 +1,26 @@
 /**
- * Loads one chunk exactly once.
+ * Loads chunks exactly once: one chunk, or a pack of small ones (queue pack.ts) in one
+ * transaction, so that a 1 MiB file costs one COPY and not a job's round trips too.
  *
- *   1. count the attempt; a chunk already in the ledger is a no-op;
- *   2. in ONE transaction: lock the ledger row (a concurrent duplicate waits here
- *      and then sees the chunk loaded), load the rows, mark the ledger row loaded,
- *      commit. Loading is either
+ *   1. count the attempt; chunks already in the ledger are no-ops;
+ *   2. parse, before the transaction, the chunks that cannot stream unparsed: their rows,
+ *      rejects and partition keys; create the partitions they need (DDL on another
+ *      connection, while the load transaction holds no lock);
+ *   3. in ONE transaction: lock the ledger rows (a concurrent duplicate waits here and
+ *      then sees the chunks loaded), load each chunk, mark them loaded, commit. A chunk
+ *      loads either
  *      - pass-through: CSV streamed to COPY unparsed (the fast path), or
- *      - parse: the byte range through the format's reader and the row encoder into
- *        a RowSpool (rejects and partition keys collected), missing partitions
- *        created on another connection, COPY with bad rows isolated, rejects inserted.
+ *      - parsed (step 2): COPY with bad rows isolated, rejects inserted.
+ *      A pass-through chunk that PostgreSQL refuses is parsed inside the transaction when
+ *      it is alone (its partitions may be created then: the transaction has touched no
+ *      table), and throws UnpackError in a pack, whose chunks the worker then queues one
+ *      by one.
  *
  * A worker killed anywhere before the commit leaves nothing behind: PostgreSQL
  * rolls the transaction back and the queue hands the chunk out again.
  */
 import { pipeline } from 'node:stream/promises';
-import { beginAttempt, copyWithIsolation, insertRejects, isRowError, lockChunk, markLoaded, PartitionCache } from '@copyfleet/db';
+import { beginAttempt, copyWithIsolation, insertRejects, isRowError, lockChunks, markLoaded, PartitionCache } from '@copyfleet/db';
 import { canPassThrough, copyColumnsSql, passThroughCopySql, qualified } from '@copyfleet/schema';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Source } from '@copyfleet/source';
@@ -22,7 +28,7 @@ import type pg from 'pg';
 import { PermanentChunkError } from './errors.js';
 import { failpoint } from './failpoint.js';
 import type { LoadSpec } from './load-spec.js';
-import { readChunk } from './read-chunk.js';
+import { readChunk, type ChunkRows } from './read-chunk.js';
 import { Attr, SpanName, withSpan } from '@copyfleet/telemetry';
 
 export interface ChunkTask {
@@ -36,6 +42,12 @@ export interface ChunkRun {
   spec: LoadSpec;
   source: Source;
   sourceVersion: string;
+}
+
+/** A chunk to load: what its file loads with, and its byte range. */
+export interface PackedChunk {
+  run: ChunkRun;
+  task: ChunkTask;
 }
 
 export interface ChunkResult {
@@ -55,47 +67,86 @@ export interface LoadDeps {
   partitions: PartitionCache;
 }
 
-export async function loadChunk(deps: LoadDeps, run: ChunkRun, task: ChunkTask): Promise<ChunkResult> {
-  const skipped: ChunkResult = { loaded: false, rowsLoaded: 0, rowsRejected: 0, lines: 0, partitionsCreated: 0, passThrough: false };
-  const attempt = await beginAttempt(deps.pool, task.runId, task.chunkNo);
-  if (!attempt.exists) throw new PermanentChunkError(`chunk ${task.chunkNo} of run ${task.runId} is not in the ledger (the run was deleted?)`);
-  if (attempt.loaded) return skipped;
+/** A pack that cannot load as one transaction (a chunk PostgreSQL refused unparsed): load its chunks one by one. */
+export class UnpackError extends Error {
+  override readonly name = 'UnpackError';
+}
 
+const SKIPPED: ChunkResult = { loaded: false, rowsLoaded: 0, rowsRejected: 0, lines: 0, partitionsCreated: 0, passThrough: false };
+
+export async function loadChunk(deps: LoadDeps, run: ChunkRun, task: ChunkTask): Promise<ChunkResult> {
+  return (await loadPack(deps, [{ run, task }]))[0]!;
+}
+
+/** Load chunks of one run in one transaction; results in the order given. */
+export async function loadPack(deps: LoadDeps, chunks: PackedChunk[]): Promise<ChunkResult[]> {
+  const runId = chunks[0]!.task.runId;
+  const nos = chunks.map((c) => c.task.chunkNo);
+  const attempts = await beginAttempt(deps.pool, runId, nos);
+  const missing = nos.find((n) => !attempts.has(n));
+  if (missing !== undefined) throw new PermanentChunkError(`chunk ${missing} of run ${runId} is not in the ledger (the run was deleted?)`);
+  const todo = chunks.filter((c) => !attempts.get(c.task.chunkNo)!.loaded);
+  if (todo.length === 0) return chunks.map(() => SKIPPED);
+
+  const parsed = new Map<number, Parsed>();
+  for (const c of todo) if (passThroughSql(c.run.spec) === null) parsed.set(c.task.chunkNo, await parseChunk(deps, c));
+
+  const results = new Map<number, ChunkResult>();
   const client = await deps.pool.connect();
   try {
     await client.query('BEGIN');
-    // Naive timestamps loaded into timestamptz columns mean the spec's zone (UTC otherwise).
-    if (run.spec.timezone) await client.query("SELECT set_config('TimeZone', $1, true)", [run.spec.timezone]);
-    if (await lockChunk(client, task.runId, task.chunkNo)) {
-      await client.query('ROLLBACK');
-      return skipped;
+    const skip = await lockChunks(client, runId, todo.map((c) => c.task.chunkNo));
+    let zone: string | null = null; // the session's (UTC)
+    for (const c of todo) {
+      if (skip.has(c.task.chunkNo)) continue;
+      // Naive timestamps loaded into timestamptz columns mean the spec's zone (UTC otherwise).
+      const tz = c.run.spec.timezone ?? null;
+      if (tz !== zone) {
+        await (tz ? client.query("SELECT set_config('TimeZone', $1, true)", [tz]) : client.query('RESET TimeZone'));
+        zone = tz;
+      }
+      results.set(c.task.chunkNo, await loadOne(deps, client, c, parsed.get(c.task.chunkNo), chunks.length > 1));
     }
-    // A handful of spans per chunk (the span budget): copy (pass-through) or parse+copy, then commit.
-    const a = { [Attr.RunId]: task.runId, [Attr.ChunkNo]: task.chunkNo };
-    const result =
-      (await withSpan(SpanName.ChunkCopy, { ...a, [Attr.PassThrough]: true }, async (span) => {
-        const r = await tryPassThrough(client, run, task);
-        span.setAttributes({ [Attr.Rows]: r?.rowsLoaded ?? 0, [Attr.PassThrough]: r !== null });
-        return r;
-      })) ??
-      (await withSpan(SpanName.ChunkParse, a, async (span) => {
-        const r = await parseAndCopy(deps, client, run, task);
-        span.setAttributes({ [Attr.Rows]: r.rowsLoaded, [Attr.Rejects]: r.rowsRejected, [Attr.PartitionsCreated]: r.partitionsCreated });
-        return r;
-      }));
-    await withSpan(SpanName.ChunkCommit, a, async () => {
-      await markLoaded(client, task.runId, task.chunkNo, { loaded: result.rowsLoaded, rejected: result.rowsRejected, lines: result.lines });
+    const loaded = [...results].map(([chunkNo, r]) => ({ chunkNo, loaded: r.rowsLoaded, rejected: r.rowsRejected, lines: r.lines }));
+    await withSpan(SpanName.ChunkCommit, { [Attr.RunId]: runId, [Attr.ChunkNo]: nos[0]!, [Attr.Chunks]: loaded.length }, async () => {
+      await markLoaded(client, runId, loaded);
       await failpoint('before-commit');
       await client.query('COMMIT');
     });
     await failpoint('after-commit');
-    return result;
+    return chunks.map((c) => results.get(c.task.chunkNo) ?? SKIPPED);
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
     client.release();
   }
+}
+
+/** One chunk inside the load transaction: unparsed when it can be, else its parsed rows. */
+async function loadOne(deps: LoadDeps, client: pg.PoolClient, c: PackedChunk, parsed: Parsed | undefined, inPack: boolean): Promise<ChunkResult> {
+  // A handful of spans per chunk (the span budget): copy (pass-through) or parse+copy.
+  const a = { [Attr.RunId]: c.task.runId, [Attr.ChunkNo]: c.task.chunkNo };
+  if (!parsed) {
+    const streamed = await withSpan(SpanName.ChunkCopy, { ...a, [Attr.PassThrough]: true }, async (span) => {
+      const r = await tryPassThrough(client, c);
+      span.setAttributes({ [Attr.Rows]: r?.rowsLoaded ?? 0, [Attr.PassThrough]: r !== null });
+      return r;
+    });
+    if (streamed) return streamed;
+    if (inPack) throw new UnpackError(`chunk ${c.task.chunkNo} has rows PostgreSQL refused unparsed`);
+  }
+  return withSpan(SpanName.ChunkParse, a, async (span) => {
+    const r = await copyParsed(client, c, parsed ?? (await parseChunk(deps, c)));
+    span.setAttributes({ [Attr.Rows]: r.rowsLoaded, [Attr.Rejects]: r.rowsRejected, [Attr.PartitionsCreated]: r.partitionsCreated });
+    return r;
+  });
+}
+
+/** The COPY that streams a chunk unparsed, or null when its spec needs the parsing path. */
+function passThroughSql(spec: LoadSpec): string | null {
+  if (spec.format !== 'csv' || spec.bronze || spec.strayQuotes || !canPassThrough(spec.table, spec.dialect)) return null;
+  return passThroughCopySql(spec.table, { ...spec.dialect, quote: spec.dialect.quote! });
 }
 
 /**
@@ -105,10 +156,8 @@ export async function loadChunk(deps: LoadDeps, run: ChunkRun, task: ChunkTask):
  * refuses any row, the attempt is rolled back to its savepoint and the chunk takes the
  * parsing path, which finds and rejects exactly the bad rows.
  */
-async function tryPassThrough(client: pg.PoolClient, run: ChunkRun, task: ChunkTask): Promise<ChunkResult | null> {
-  const { spec } = run;
-  if (spec.format !== 'csv' || spec.bronze || spec.strayQuotes || !canPassThrough(spec.table, spec.dialect)) return null;
-  const sql = passThroughCopySql(spec.table, { ...spec.dialect, quote: spec.dialect.quote! });
+async function tryPassThrough(client: pg.PoolClient, { run, task }: PackedChunk): Promise<ChunkResult | null> {
+  const sql = passThroughSql(run.spec)!;
   await client.query('SAVEPOINT cf_pass');
   try {
     const copy = client.query(copyFrom(sql));
@@ -123,11 +172,20 @@ async function tryPassThrough(client: pg.PoolClient, run: ChunkRun, task: ChunkT
   }
 }
 
-/** Parse in Node, reject what does not fit, create partitions, COPY the rest with isolation. */
-async function parseAndCopy(deps: LoadDeps, client: pg.PoolClient, run: ChunkRun, task: ChunkTask): Promise<ChunkResult> {
-  const { spool, rejects, partKeys, lines, bronze } = await readChunk(run, task);
-  // DDL on another connection: this transaction holds no lock on the table at this point.
-  const partitionsCreated = await deps.partitions.ensure(deps.pool, run.spec.table, partKeys);
+/** A chunk parsed in Node: its rows, rejects and partition keys, and the partitions made for them. */
+interface Parsed extends ChunkRows {
+  partitionsCreated: number;
+}
+
+/** Parse in Node, reject what does not fit, and create the partitions the rows need (on another connection). */
+async function parseChunk(deps: LoadDeps, { run, task }: PackedChunk): Promise<Parsed> {
+  const rows = await readChunk(run, task);
+  return { ...rows, partitionsCreated: await deps.partitions.ensure(deps.pool, run.spec.table, rows.partKeys) };
+}
+
+/** COPY a parsed chunk with bad rows isolated; its rejects (and bronze copy) in the same transaction. */
+async function copyParsed(client: pg.PoolClient, { run, task }: PackedChunk, parsed: Parsed): Promise<ChunkResult> {
+  const { spool, rejects, lines, bronze, partitionsCreated } = parsed;
   const table = run.spec.table;
   const copySql = `COPY ${qualified(table.schema, table.table)} (${copyColumnsSql(table)}) FROM STDIN`;
   const outcome = await copyWithIsolation(client, copySql, spool);

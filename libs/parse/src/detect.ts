@@ -198,18 +198,37 @@ const describe = (d: CsvDialect): string =>
   `delimiter ${d.trimSpace ? "', ' (space trimmed)" : `'${showByte(d.delimiter)}'`}, quote ${d.quote === null ? 'none' : `'${showByte(d.quote)}'`}` +
   (d.quote === null ? '' : `, escape ${d.escape === d.quote ? 'doubled quote' : `'${showByte(d.escape)}'`}`);
 
+/** The sample buffers cut to what is scored: the head to `headMax`, each window to MAX_WINDOW_SCORED, at line ends. */
+function scoredSample(whole: Buffer[], term: number, headMax = MAX_HEAD_SCORED): Buffer[] {
+  return whole.map((b, k) => {
+    const max = k === 0 ? headMax : MAX_WINDOW_SCORED;
+    return b.length <= max ? b : b.subarray(0, b.lastIndexOf(term, max) + 1);
+  });
+}
+
+/**
+ * A later file of a run: the dialect of the run's first file, taken when it reads every
+ * sampled record cleanly into the same number of fields (as DuckDB reads a glob with the
+ * first file's dialect); null when anything is less, and the file is detected on its own.
+ * The head is scored as far as a window is (32 KiB): with the windows, ~1,000 records.
+ */
+export function confirmDialect(whole: Buffer[], prefer: CsvDialect): DialectGuess | null {
+  const le = detectLineEnd(whole[0] ?? Buffer.alloc(0));
+  if (!prefer.fields || prefer.fields < 2 || (prefer.lineEnd ?? 'lf') !== le.lineEnd) return null;
+  const s = scoreDialect(scoredSample(whole, le.lineEnd === 'cr' ? CR : LF, MAX_WINDOW_SCORED), prefer);
+  if (s.fields !== prefer.fields || s.records === 0 || s.consistent !== s.records) return null;
+  const decisions = [le.decision, { what: 'dialect', choice: describe(prefer), reason: `the run's first file's; all ${s.records} sampled records give ${s.fields} fields` }];
+  return { dialect: prefer, fields: s.fields, consistent: s.consistent, records: s.records, lowConfidence: null, decisions };
+}
+
 /**
  * The dialect of delimited text from sample buffers (the first is the head; each starts
  * at a record start). `given`: parts a dataset spec fixed, which win.
  */
-export function detectDialect(whole: Buffer[], fileName: string, given?: CsvDialect, prefer?: CsvDialect): DialectGuess {
+export function detectDialect(whole: Buffer[], fileName: string, given?: CsvDialect): DialectGuess {
   const head = whole[0] ?? Buffer.alloc(0);
   const le = detectLineEnd(head);
-  const term = le.lineEnd === 'cr' ? CR : LF;
-  const sample = whole.map((b, k) => {
-    const max = k === 0 ? MAX_HEAD_SCORED : MAX_WINDOW_SCORED;
-    return b.length <= max ? b : b.subarray(0, b.lastIndexOf(term, max) + 1);
-  });
+  const sample = scoredSample(whole, le.lineEnd === 'cr' ? CR : LF);
   const decisions: Decision[] = [];
   if (given) {
     const dialect = { ...given, lineEnd: given.lineEnd ?? le.lineEnd };
@@ -218,16 +237,6 @@ export function detectDialect(whole: Buffer[], fileName: string, given?: CsvDial
     return { dialect, fields: s.fields, consistent: s.consistent, records: s.records, lowConfidence: null, decisions };
   }
   decisions.push(le.decision);
-  if (prefer?.fields && prefer.fields >= 2 && (prefer.lineEnd ?? 'lf') === le.lineEnd) {
-    // A later file of a run: the dialect of the run's first file, when it reads every sampled
-    // record cleanly into the same number of fields (as DuckDB reads a glob with the first
-    // file's dialect). Anything less and the candidates are scored as for any file.
-    const s = scoreDialect(sample, prefer);
-    if (s.fields === prefer.fields && s.records > 0 && s.consistent === s.records) {
-      decisions.push({ what: 'dialect', choice: describe(prefer), reason: `the run's first file's; all ${s.records} sampled records give ${s.fields} fields` });
-      return { dialect: prefer, fields: s.fields, consistent: s.consistent, records: s.records, lowConfidence: null, decisions };
-    }
-  }
   const trimPreferred = commaSpaceEverywhere(head, le.lineEnd);
   const rate = (c: Candidate, passes: 1 | 2) => {
     const s = scoreDialect(sample, c.dialect, passes);

@@ -57,10 +57,11 @@ export async function resolveRecordEdges(
   chunkBytes: number,
   dialect: CsvDialect,
 ): Promise<{ starts: number[]; stray: number }> {
-  const rule = recordRule(dialect);
   const starts: number[] = [];
   let stray = 0;
   let nextEdge = dataStart + chunkBytes;
+  if (nextEdge >= size) return { starts, stray }; // one chunk: no edge to resolve, nothing to read
+  const rule = recordRule(dialect);
   let buf: Buffer = Buffer.alloc(0);
   let base = dataStart; // absolute offset of buf[0]
   let recStart = 0;

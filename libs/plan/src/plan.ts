@@ -4,7 +4,7 @@
  * Reads the head, a few KiB per edge, and — only for quoted CSV — one quote-parity
  * pass. Never parses the whole file.
  */
-import { CR, CSV_DIALECT, LF, detectDialect, detectLineEnd, readArrowLayout, sniffFormat, type ArrowColumnType, type CsvDialect, type Decision, type FormatName, type JsonContainer } from '@copyfleet/parse';
+import { CR, CSV_DIALECT, LF, confirmDialect, detectDialect, detectLineEnd, readArrowLayout, sniffFormat, type ArrowColumnType, type CsvDialect, type Decision, type FormatName, type JsonContainer } from '@copyfleet/parse';
 import type { Source } from '@copyfleet/source';
 import { resolveLineEdges, resolveRecordEdges } from './boundaries.js';
 import { detectLayout, LayoutError } from './layout.js';
@@ -108,8 +108,10 @@ export async function planChunks(source: Source, opts: PlanOptions): Promise<Pla
   const whole = head.length === size;
   const term = (opts.dialect?.lineEnd ?? detectLineEnd(head).lineEnd) === 'cr' ? CR : LF;
   const headBody = head.subarray(sniffed.bomBytes, whole ? head.length : head.lastIndexOf(term) + 1);
-  const windows = await sampleWindows(source, head.length, size, term);
-  const guess = detectDialect([headBody, ...windows], source.name, opts.dialect, opts.preferDialect);
+  // A later file of a run confirms the first file's dialect on a smaller sample (4 windows):
+  // detection scores every candidate on 16.
+  const preferred = opts.preferDialect && !opts.dialect ? confirmDialect([headBody, ...(await sampleWindows(source, head.length, size, term, PREFERRED_WINDOWS))], opts.preferDialect) : null;
+  const guess = preferred ?? detectDialect([headBody, ...(await sampleWindows(source, head.length, size, term, WINDOWS))], source.name, opts.dialect);
   dialect = guess.fields >= 2 ? { ...guess.dialect, fields: guess.fields } : guess.dialect;
   let layout;
   try {
@@ -172,17 +174,18 @@ function countIn(buf: Buffer, byte: number, end: number): number {
 }
 
 const WINDOWS = 16;
+const PREFERRED_WINDOWS = 4;
 const WINDOW_BYTES = 64 * 1024;
 
 /**
  * Windows of whole lines at evenly spaced offsets past the head, for dialect detection:
  * each starts after the first line end in it and stops at its last one.
  */
-async function sampleWindows(source: Source, headEnd: number, size: number, term: number): Promise<Buffer[]> {
+async function sampleWindows(source: Source, headEnd: number, size: number, term: number, windows: number): Promise<Buffer[]> {
   const out: Buffer[] = [];
   if (size <= headEnd) return out;
-  const step = (size - headEnd) / WINDOWS;
-  for (let k = 0; k < WINDOWS; k++) {
+  const step = (size - headEnd) / windows;
+  for (let k = 0; k < windows; k++) {
     const at = Math.floor(headEnd + k * step);
     const buf = await source.read(at, Math.min(WINDOW_BYTES, size - at));
     const first = buf.indexOf(term);

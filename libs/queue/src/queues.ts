@@ -4,10 +4,10 @@
  * retries with capped exponential backoff and jitter (backoff.ts), and finished jobs
  * trimmed so Redis does not grow with every run (bullmq#366).
  */
-import { Queue, type JobsOptions, type JobType } from 'bullmq';
+import { Queue, type Job, type JobsOptions, type JobType } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { BACKOFF_TYPE } from './backoff.js';
-import { chunkJobId, chunkJobPrefix, QUEUE, runJobId, type ChunkJob, type QueueName, type RunJob } from './names.js';
+import { chunkJobId, chunkJobPrefix, chunksOfJobId, packJobId, QUEUE, runJobId, type ChunkJob, type QueueName, type RunJob } from './names.js';
 
 export interface QueueOptions {
   prefix: string;
@@ -54,14 +54,14 @@ export class Queues {
     };
   }
 
-  /** Enqueue chunks in bulk (one round trip per 1000). Chunks whose job still exists are skipped. */
+  /** Enqueue chunk jobs (chunks or packs) in bulk (one round trip per 1000). Jobs whose id still exists are skipped. */
   async addChunks(jobs: ChunkJob[]): Promise<void> {
     for (let i = 0; i < jobs.length; i += 1000) {
       await this.chunks.addBulk(
         jobs.slice(i, i + 1000).map((data) => ({
           name: 'chunk',
           data,
-          opts: { ...this.jobOpts, jobId: chunkJobId(data.runId, data.chunkNo) },
+          opts: { ...this.jobOpts, jobId: data.pack ? packJobId(data.runId, data.chunkNo, data.pack.at(-1)!.chunkNo) : chunkJobId(data.runId, data.chunkNo) },
         })),
       );
       await this.opts.afterEnqueueBatch?.();
@@ -109,23 +109,40 @@ export class Queues {
   }
 
   /**
-   * The state of every chunk job of a run that Redis holds, by chunk number: a few list
-   * reads whatever the number of chunks (for status and reconciling with the ledger).
+   * The state of every chunk of a run that Redis holds a job for, by chunk number (a pack's
+   * state is each of its chunks'): a few list reads whatever the number of chunks (for
+   * status and reconciling with the ledger).
    */
   async chunkJobStates(runId: string): Promise<Map<number, ChunkJobState>> {
-    const prefix = chunkJobPrefix(runId);
     const states = new Map<number, ChunkJobState>();
+    for (const job of await this.chunkJobIds(runId)) for (let c = job.first; c <= job.last; c++) states.set(c, job.state);
+    return states;
+  }
+
+  /** The run's chunk job ids in Redis, with the chunk numbers each holds and its state (a later list wins). */
+  private async chunkJobIds(runId: string): Promise<{ id: string; first: number; last: number; state: ChunkJobState }[]> {
+    const prefix = chunkJobPrefix(runId);
+    const jobs = new Map<string, { id: string; first: number; last: number; state: ChunkJobState }>();
     for (const [state, types] of STATE_LISTS) {
       for (const id of await this.chunks.getRanges(types, 0, -1)) {
-        if (id.startsWith(prefix)) states.set(Number(id.slice(prefix.length)), state);
+        const range = chunksOfJobId(id, prefix);
+        if (range) jobs.set(id, { id, ...range, state });
       }
     }
-    return states;
+    return [...jobs.values()];
+  }
+
+  /** The job that holds a chunk: its own, or a pack's. */
+  private async jobHolding(runId: string, chunkNo: number): Promise<Job<ChunkJob> | undefined> {
+    const own = await this.chunks.getJob(chunkJobId(runId, chunkNo));
+    if (own) return own;
+    const pack = (await this.chunkJobIds(runId)).find((j) => j.first < j.last && j.first <= chunkNo && chunkNo <= j.last);
+    return pack ? this.chunks.getJob(pack.id) : undefined;
   }
 
   /** Why a chunk's job failed (its last error), or null when it has no failed job. */
   async chunkFailure(runId: string, chunkNo: number): Promise<string | null> {
-    const job = await this.chunks.getJob(chunkJobId(runId, chunkNo));
+    const job = await this.jobHolding(runId, chunkNo);
     return job?.failedReason ? job.failedReason : null;
   }
 
@@ -135,12 +152,23 @@ export class Queues {
     await job?.remove().catch(() => undefined);
   }
 
+  /** Remove the run's chunk jobs (chunks and packs) that are in one of `states`; returns how many. */
+  async removeChunkJobs(runId: string, states: ChunkJobState[]): Promise<number> {
+    let removed = 0;
+    for (const j of await this.chunkJobIds(runId)) {
+      if (!states.includes(j.state)) continue;
+      await (await this.chunks.getJob(j.id))?.remove().catch(() => undefined);
+      removed++;
+    }
+    return removed;
+  }
+
   /** Chunk jobs being processed now, with the worker that holds each (for status and tests). */
   async activeChunkJobs(runId: string): Promise<{ chunkNo: number; worker: string | null; attemptsMade: number; startedAt: number | null }[]> {
     const jobs = await this.chunks.getActive();
     return jobs
       .filter((j) => j.data.runId === runId)
-      .map((j) => ({ chunkNo: j.data.chunkNo, worker: j.processedBy ?? null, attemptsMade: j.attemptsMade, startedAt: j.processedOn ?? null }));
+      .flatMap((j) => (j.data.pack ?? [j.data]).map((c) => ({ chunkNo: c.chunkNo, worker: j.processedBy ?? null, attemptsMade: j.attemptsMade, startedAt: j.processedOn ?? null })));
   }
 
   /** Jobs of a run not yet finished, by state (for status and the supervisor). */

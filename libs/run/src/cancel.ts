@@ -34,14 +34,7 @@ export async function cancelRun(ctx: Context, runId: string, by = 'an operator')
   }
   await summarizeRun(ctx.pool, runId);
   await announceRunEnd(ctx, runId, 'cancelled');
-  let removedJobs = 0;
-  let inFlight = 0;
-  for (const [chunkNo, state] of await ctx.queues.chunkJobStates(runId)) {
-    if (state === 'active') inFlight++;
-    else if (state === 'waiting' || state === 'delayed' || state === 'failed') {
-      await ctx.queues.removeChunkJob(runId, chunkNo);
-      removedJobs++;
-    }
-  }
+  const inFlight = [...(await ctx.queues.chunkJobStates(runId)).values()].filter((s) => s === 'active').length;
+  const removedJobs = await ctx.queues.removeChunkJobs(runId, ['waiting', 'delayed', 'failed']);
   return { run: (await getRun(ctx.pool, runId))!, removedJobs, inFlight };
 }

@@ -8,5 +8,5 @@ export { resumeRun, retryChunk } from './continue.js';
 export { cancelRun, type CancelResult } from './cancel.js';
 export { settleRun, reconcileRun } from './settle.js';
 export { announceRunEnd } from './announce.js';
-export { chunkSourceOf, runFile } from './run-source.js';
+export { chunkSourceOf, runFiles } from './run-source.js';
 export { cappedBackoff } from '@copyfleet/queue';

@@ -21,7 +21,7 @@
 import { createHash } from 'node:crypto';
 import {
   describeError, failFile, fileHistory, filesOf, insertFiles, insertRun, latestSpecFor, nextChunkNo, recordPlannedFiles, recordPlannedTotals, recordRowsBefore,
-  reviveDeadChunks, reviveFiles, settleFile, transitionRun, unloadedChunks, withClient, findUnfinishedRun,
+  reviveDeadChunks, reviveFiles, settleFiles, transitionRun, unloadedChunks, withClient, findUnfinishedRun,
   type FileRow, type NewFile, type Queryable, type RunRow,
 } from '@copyfleet/db';
 import { designTable, LoadRequestError, planLoad, reconcileWithExisting, targetName, type LoadRequest } from '@copyfleet/design';
@@ -30,6 +30,7 @@ import type { CsvDialect } from '@copyfleet/parse';
 import { sampleRecords, type Plan, type Sample } from '@copyfleet/plan';
 import { PartitionCache } from '@copyfleet/db';
 import { Attr, injectContext, SpanName, withSpan } from '@copyfleet/telemetry';
+import { packChunkJobs } from '@copyfleet/queue';
 import { createBronzeSql, createTableSql, qualified, toIdentifier, type Column, type TableSpec } from '@copyfleet/schema';
 import {
   compressionOf, inputBaseName, isPattern, listInputs, normalizeSourceUri, openSource, stageDecompressed,
@@ -198,15 +199,17 @@ export async function planRun(ctx: Context, runId: string, planning: FilePlannin
       let next = await nextChunkNo(client, runId);
       const batch: { fileNo: number; spec: FileSpec; format: string; bytes: number; version: string; chunks: { chunkNo: number; start: number; end: number }[] }[] = [];
       let lastFlush = 0;
+      // Small files' chunks are queued in packs of about packBytes (one job, one transaction each).
+      const pack = { packBytes: Math.min(ctx.config.packBytes, ctx.config.chunkBytes), maxChunks: 1000 };
       const flush = async (): Promise<void> => {
         if (batch.length === 0) return;
         await recordPlannedFiles(client, runId, batch);
-        await recordPlannedTotals(client, runId); // progress counts what is planned so far
+        await recordPlannedTotals(client, runId, { wait: false }); // progress counts what is planned so far, unless chunks are committing
         const traceParent = injectContext();
         await withSpan(SpanName.PlanEnqueue, { [Attr.RunId]: runId, [Attr.Files]: batch.length }, () =>
-          ctx.queues.addChunks(batch.flatMap((f) => f.chunks.map((c) => ({ runId, fileNo: f.fileNo, chunkNo: c.chunkNo, start: c.start, end: c.end, traceParent })))),
+          ctx.queues.addChunks(packChunkJobs(batch.flatMap((f) => f.chunks.map((c) => ({ runId, fileNo: f.fileNo, chunkNo: c.chunkNo, start: c.start, end: c.end, traceParent }))), pack)),
         );
-        for (const f of batch) if (f.chunks.length === 0) await settleFile(client, runId, f.fileNo); // a header-only file is done
+        await settleFiles(client, runId, batch.filter((f) => f.chunks.length === 0).map((f) => f.fileNo)); // header-only files are done
         batch.length = 0;
         lastFlush = Date.now();
       };

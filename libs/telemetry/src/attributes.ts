@@ -11,6 +11,8 @@ export const Attr = {
   File: 'copyfleet.file',
   FileNo: 'copyfleet.file_no',
   ChunkNo: 'copyfleet.chunk_no',
+  /** Chunks in a job (a pack of small files' chunks), or committed together. */
+  Chunks: 'copyfleet.chunks',
   Attempt: 'copyfleet.attempt',
   Bytes: 'copyfleet.bytes',
   Rows: 'copyfleet.rows',
@@ -37,7 +39,7 @@ export const SpanName = {
   PlanParity: 'plan.parity',
   PlanPartitions: 'plan.partitions',
   PlanEnqueue: 'plan.enqueue',
-  /** One per attempt of a chunk, in a worker; child of the run span through the job's data. */
+  /** One per attempt of a chunk job (a chunk, or a pack of them), in a worker; child of the run span through the job's data. */
   Chunk: 'chunk',
   ChunkRead: 'chunk.read',
   ChunkParse: 'chunk.parse',

@@ -37,43 +37,54 @@ export async function nextChunkNo(db: Queryable, runId: string | number): Promis
   return rows[0]!.n;
 }
 
-/** Count an attempt; returns whether the chunk is already loaded (then the job is a no-op). */
-export async function beginAttempt(db: Queryable, runId: string | number, chunkNo: number): Promise<{ loaded: boolean; exists: boolean }> {
-  const { rows } = await db.query<{ loaded: boolean }>(
+/**
+ * Count an attempt at chunks (one, or a pack's). Returns, for each chunk in the ledger,
+ * whether it is loaded already; a chunk missing from the map is not in the ledger.
+ */
+export async function beginAttempt(db: Queryable, runId: string | number, chunkNos: number[]): Promise<Map<number, { loaded: boolean }>> {
+  const { rows } = await db.query<{ chunk_no: number; loaded: boolean }>(
     `UPDATE copyfleet.chunks SET attempts = attempts + 1, started_at = coalesce(started_at, clock_timestamp())
-      WHERE run_id = $1 AND chunk_no = $2 RETURNING loaded_at IS NOT NULL AS loaded`,
-    [runId, chunkNo],
+      WHERE run_id = $1 AND chunk_no = ANY($2::int[]) RETURNING chunk_no, loaded_at IS NOT NULL AS loaded`,
+    [runId, chunkNos],
   );
-  return { exists: rows.length > 0, loaded: rows[0]?.loaded ?? false };
+  return new Map(rows.map((r) => [r.chunk_no, { loaded: r.loaded }]));
 }
 
 /**
- * Inside the load transaction: lock the ledger row, and share-lock the run row. True when
- * the chunk must not load: another attempt already committed it, or the run was cancelled.
- * (A cancel waits for the chunks holding its run row to commit, and later attempts see it:
- * the cancelled run's figures are exactly what is in the table.)
+ * Inside the load transaction: lock the ledger rows (in chunk order, so that two attempts
+ * at overlapping chunks queue rather than deadlock), and share-lock the run row. Returns
+ * the chunks that must not load: another attempt already committed them, or the run was
+ * cancelled. (A cancel waits for the chunks holding its run row to commit, and later
+ * attempts see it: the cancelled run's figures are exactly what is in the table.)
  */
-export async function lockChunk(client: pg.PoolClient, runId: string | number, chunkNo: number): Promise<boolean> {
-  const { rows } = await client.query<{ loaded: boolean; status: string }>(
-    `SELECT c.loaded_at IS NOT NULL AS loaded, r.status FROM copyfleet.chunks c JOIN copyfleet.runs r USING (run_id)
-      WHERE c.run_id = $1 AND c.chunk_no = $2 FOR UPDATE OF c FOR SHARE OF r`,
-    [runId, chunkNo],
+export async function lockChunks(client: pg.PoolClient, runId: string | number, chunkNos: number[]): Promise<Set<number>> {
+  const { rows } = await client.query<{ chunk_no: number; loaded: boolean; status: string }>(
+    `SELECT c.chunk_no, c.loaded_at IS NOT NULL AS loaded, r.status FROM copyfleet.chunks c JOIN copyfleet.runs r USING (run_id)
+      WHERE c.run_id = $1 AND c.chunk_no = ANY($2::int[]) ORDER BY c.chunk_no FOR UPDATE OF c FOR SHARE OF r`,
+    [runId, chunkNos],
   );
-  if (rows.length === 0) throw new Error(`chunk ${chunkNo} of run ${runId} is not in the ledger`);
-  return rows[0]!.loaded || rows[0]!.status === 'cancelled';
+  const found = new Set(rows.map((r) => r.chunk_no));
+  const gone = chunkNos.find((n) => !found.has(n));
+  if (gone !== undefined) throw new Error(`chunk ${gone} of run ${runId} is not in the ledger`);
+  return new Set(rows.filter((r) => r.loaded || r.status === 'cancelled').map((r) => r.chunk_no));
 }
 
-export async function markLoaded(
-  client: pg.PoolClient,
-  runId: string | number,
-  chunkNo: number,
-  counts: { loaded: number; rejected: number; lines: number | null },
-): Promise<void> {
+export interface LoadedCounts {
+  chunkNo: number;
+  loaded: number;
+  rejected: number;
+  lines: number | null;
+}
+
+/** Inside the load transaction: the chunks are loaded, with their counts. */
+export async function markLoaded(client: pg.PoolClient, runId: string | number, chunks: LoadedCounts[]): Promise<void> {
+  if (chunks.length === 0) return;
   await client.query(
-    `UPDATE copyfleet.chunks
-        SET rows_loaded = $3, rows_rejected = $4, lines = $5, loaded_at = clock_timestamp(), last_error = NULL
-      WHERE run_id = $1 AND chunk_no = $2`,
-    [runId, chunkNo, counts.loaded, counts.rejected, counts.lines],
+    `UPDATE copyfleet.chunks c
+        SET rows_loaded = v.loaded, rows_rejected = v.rejected, lines = v.lines, loaded_at = clock_timestamp(), last_error = NULL
+       FROM unnest($2::int[], $3::bigint[], $4::bigint[], $5::bigint[]) AS v(chunk_no, loaded, rejected, lines)
+      WHERE c.run_id = $1 AND c.chunk_no = v.chunk_no`,
+    [runId, chunks.map((c) => c.chunkNo), chunks.map((c) => c.loaded), chunks.map((c) => c.rejected), chunks.map((c) => c.lines)],
   );
 }
 

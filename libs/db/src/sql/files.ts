@@ -97,6 +97,11 @@ export async function getFile(db: Queryable, runId: string | number, fileNo: num
   return rows[0] ?? null;
 }
 
+export async function getFiles(db: Queryable, runId: string | number, fileNos: number[]): Promise<FileRow[]> {
+  const { rows } = await db.query<FileRow>('SELECT * FROM copyfleet.files WHERE run_id = $1 AND file_no = ANY($2::int[])', [runId, fileNos]);
+  return rows;
+}
+
 /** What the ledger knows of these files in this table: one row per earlier file with the same uri. */
 export interface FileHistory {
   uri: string;
@@ -145,20 +150,23 @@ export async function failFile(db: Queryable, runId: string | number, fileNo: nu
 }
 
 /**
- * After a chunk of the file committed: when no chunk of it is left unloaded, the file is
- * done, with the ledger's totals. Returns whether this call finished it.
+ * After chunks of the files committed: each file with no chunk left unloaded (or none at
+ * all: a header-only file) is done, with the ledger's totals. Returns how many this call finished.
  */
-export async function settleFile(db: Queryable, runId: string | number, fileNo: number): Promise<boolean> {
+export async function settleFiles(db: Queryable, runId: string | number, fileNos: number[]): Promise<number> {
+  if (fileNos.length === 0) return 0;
   const res = await db.query(
     `UPDATE copyfleet.files f
         SET status = 'done', finished_at = s.last, rows_loaded = s.loaded, rows_rejected = s.rejected, message = NULL
-       FROM (SELECT count(*) FILTER (WHERE loaded_at IS NULL) AS pending, coalesce(sum(rows_loaded), 0) AS loaded,
-                    coalesce(sum(rows_rejected), 0) AS rejected, coalesce(max(loaded_at), clock_timestamp()) AS last
-               FROM copyfleet.chunks WHERE run_id = $1 AND file_no = $2) s
-      WHERE f.run_id = $1 AND f.file_no = $2 AND f.status = 'loading' AND s.pending = 0`,
-    [runId, fileNo],
+       FROM (SELECT n.file_no, count(c.chunk_no) FILTER (WHERE c.loaded_at IS NULL) AS pending, coalesce(sum(c.rows_loaded), 0) AS loaded,
+                    coalesce(sum(c.rows_rejected), 0) AS rejected, coalesce(max(c.loaded_at), clock_timestamp()) AS last
+               FROM unnest($2::int[]) AS n(file_no)
+               LEFT JOIN copyfleet.chunks c ON c.run_id = $1 AND c.file_no = n.file_no
+              GROUP BY n.file_no) s
+      WHERE f.run_id = $1 AND f.file_no = s.file_no AND f.status = 'loading' AND s.pending = 0`,
+    [runId, fileNos],
   );
-  return (res.rowCount ?? 0) > 0;
+  return res.rowCount ?? 0;
 }
 
 /** The run failed on dead chunks: their files fail, naming the chunk. */

@@ -85,13 +85,18 @@ export async function transitionRun(db: Queryable, runId: string | number, from:
   return (res.rowCount ?? 0) > 0;
 }
 
-/** Planned so far (while the splitter plans file after file): the run's bytes and chunks, from the ledger. */
-export async function recordPlannedTotals(db: Queryable, runId: string | number): Promise<void> {
+/**
+ * Planned so far (while the splitter plans file after file): the run's bytes and chunks, from
+ * the ledger. `wait: false` skips the update while load transactions hold the run row (each
+ * share-locks it, the barrier a cancel waits at): a progress figure is not worth stalling
+ * planning behind the chunks being committed.
+ */
+export async function recordPlannedTotals(db: Queryable, runId: string | number, opts: { wait: boolean } = { wait: true }): Promise<void> {
   await db.query(
     `UPDATE copyfleet.runs r
         SET bytes_total = s.bytes, chunks_total = s.chunks
        FROM (SELECT coalesce(sum(byte_end - byte_start), 0) AS bytes, count(*)::int AS chunks FROM copyfleet.chunks WHERE run_id = $1) s
-      WHERE r.run_id = $1`,
+      WHERE r.run_id = $1${opts.wait ? '' : ' AND r.run_id IN (SELECT run_id FROM copyfleet.runs WHERE run_id = $1 FOR NO KEY UPDATE SKIP LOCKED)'}`,
     [runId],
   );
 }
