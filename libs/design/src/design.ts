@@ -22,8 +22,15 @@ export interface LoadDesign {
 }
 
 /** The plan alone (an empty file has nothing to sample). */
-export async function planLoad(source: Source, config: Config, dataset: DatasetSpec | null, preferDialect?: CsvDialect): Promise<Plan> {
-  return planChunks(source, { chunkBytes: config.chunkBytes, ...(dataset ? readerOverrides(dataset) : {}), ...(preferDialect ? { preferDialect } : {}) });
+/** How the first CSV file of a run's source was read: later files try it first. */
+export interface FirstReading {
+  dialect: CsvDialect;
+  header: string[] | null;
+}
+
+export async function planLoad(source: Source, config: Config, dataset: DatasetSpec | null, prefer?: FirstReading): Promise<Plan> {
+  const preferred = prefer ? { preferDialect: prefer.dialect, ...(prefer.header ? { preferHeader: prefer.header } : {}) } : {};
+  return planChunks(source, { chunkBytes: config.chunkBytes, ...(dataset ? readerOverrides(dataset) : {}), ...preferred });
 }
 
 export async function designTable(

@@ -190,6 +190,43 @@ export function detectLayout(head: Buffer, whole: boolean, bomBytes: number, dia
   return { header, dataStart, firstDataLine, preamble, decisions };
 }
 
+/**
+ * A later file of a run whose first line is the run's header, exactly (the names, the field
+ * count): the layout without detection — no preamble, one header line, the data after it.
+ * Null when the first line is anything else (the file is detected on its own).
+ */
+export function knownHeader(head: Buffer, whole: boolean, bomBytes: number, dialect: CsvDialect, names: string[]): CsvLayout | null {
+  const term = dialect.lineEnd === 'cr' ? CR : LF;
+  const records: { fields: CsvFields | null; offset: number; line: number }[] = [];
+  const reader = new CsvReader(
+    dialect,
+    {
+      record: (f, offset, line) => void records.push({ fields: f, offset, line }),
+      bad: (_reason, offset, line) => void records.push({ fields: null, offset, line }),
+    },
+    { startOffset: bomBytes, maxRecordBytes: 16 * 1024 * 1024 },
+  );
+  const cut = whole ? head.length : head.lastIndexOf(term) + 1;
+  for (let pos = bomBytes; pos < cut && records.length < 2; ) {
+    let stop = head.indexOf(term, pos);
+    stop = stop < 0 || stop >= cut ? cut : stop + 1;
+    reader.push(head.subarray(pos, stop));
+    pos = stop;
+  }
+  if (records.length < 2 && whole) reader.end();
+  const [first, second] = records;
+  const cells = first?.fields;
+  if (!first || first.offset !== bomBytes || !cells || cells.length !== names.length || cells.some((c, i) => (c ?? '') !== names[i])) return null;
+  if (!second && !whole) return null; // a header longer than the head: let detection say so
+  return {
+    header: names,
+    dataStart: second?.offset ?? head.length,
+    firstDataLine: second?.line ?? first.line + 1,
+    preamble: null,
+    decisions: [{ what: 'header', choice: 'line 1', reason: "the run's first file's header, name for name" }],
+  };
+}
+
 /** Header names padded or trimmed to N, or null when the width is off by more than that. */
 function fixWidth(cells: CsvFields, n: number): { names: string[]; note: string } | null {
   const names = cells.map((c) => c ?? '');

@@ -225,3 +225,27 @@ it('refuses content after a JSON document instead of dropping it', async () => {
   const ok = writeTemp('[{"id":1}]\n \n', '.json');
   expect((await planChunks(ok, { chunkBytes: 4 })).chunks).toHaveLength(1);
 });
+
+describe("a later file of a run: the first file's reading tried first", () => {
+  const first = async (csv: string) => planChunks(writeTemp(csv, '.csv'), { chunkBytes: 1 << 20 });
+
+  it('a first line that is the run header is taken as the header without detection, and the records are the same', async () => {
+    const run = await first('id;name;city\n1;ann;Prague\n2;bob;Brno\n');
+    const later = writeTemp('\uFEFFid;name;city\n3;"c;d";Plzen\n4;dan;Ostrava\n', '.csv');
+    const plan = await planChunks(later, { chunkBytes: 1 << 20, preferDialect: run.dialect, preferHeader: run.header! });
+    expect(plan.header).toEqual(['id', 'name', 'city']);
+    expect(plan.decisions.find((d) => d.what === 'header')!.reason).toBe("the run's first file's header, name for name");
+    expect(plan).toMatchObject({ dataStart: 3 + 'id;name;city\n'.length, firstDataLine: 2, preamble: null });
+    expect((await readChunks(later, plan)).records).toEqual([['3', 'c;d', 'Plzen'], ['4', 'dan', 'Ostrava']]);
+  });
+
+  it('anything else on the first line is detected as for any file: a preamble, other names, no header', async () => {
+    const run = await first('id,name,city\n1,ann,Prague\n2,bob,Brno\n');
+    const prefer = { chunkBytes: 1 << 20, preferDialect: run.dialect, preferHeader: run.header! };
+    const titled = await planChunks(writeTemp('Report of 2024\nid,name,city\n3,cy,Plzen\n4,dan,Brno\n', '.csv'), prefer);
+    expect(titled).toMatchObject({ header: ['id', 'name', 'city'], preamble: { lines: 1 }, firstDataLine: 3 });
+    const renamed = await planChunks(writeTemp('id,name,town\n3,cy,Plzen\n4,dan,Brno\n', '.csv'), prefer);
+    expect(renamed.header).toEqual(['id', 'name', 'town']);
+    expect(renamed.decisions.find((d) => d.what === 'header')!.reason).not.toMatch(/first file/);
+  });
+});

@@ -7,7 +7,7 @@
 import { CR, CSV_DIALECT, LF, confirmDialect, detectDialect, detectLineEnd, readArrowLayout, sniffFormat, type ArrowColumnType, type CsvDialect, type Decision, type FormatName, type JsonContainer } from '@copyfleet/parse';
 import type { Source } from '@copyfleet/source';
 import { resolveLineEdges, resolveRecordEdges } from './boundaries.js';
-import { detectLayout, LayoutError } from './layout.js';
+import { detectLayout, knownHeader, LayoutError } from './layout.js';
 import { scanJsonLayout } from './json-edges.js';
 
 export interface PlanOptions {
@@ -17,6 +17,8 @@ export interface PlanOptions {
   dialect?: CsvDialect;
   /** CSV: a dialect to try first (the run's first file's); taken when it reads the whole sample cleanly. */
   preferDialect?: CsvDialect;
+  /** CSV, with preferDialect: the run's header; a first line that is exactly it needs no layout detection. */
+  preferHeader?: string[];
   /** CSV: the first record is a header. @defaultValue true */
   header?: boolean;
   /** CSV: quote parity decides edges. @defaultValue true when the dialect quotes */
@@ -115,7 +117,9 @@ export async function planChunks(source: Source, opts: PlanOptions): Promise<Pla
   dialect = guess.fields >= 2 ? { ...guess.dialect, fields: guess.fields } : guess.dialect;
   let layout;
   try {
-    layout = detectLayout(head, whole, sniffed.bomBytes, dialect, guess.fields, opts.header);
+    // A later file with the run's dialect and, as its first line, the run's header: nothing to detect.
+    const known = preferred && opts.preferHeader && opts.header !== false ? knownHeader(head, whole, sniffed.bomBytes, dialect, opts.preferHeader) : null;
+    layout = known ?? detectLayout(head, whole, sniffed.bomBytes, dialect, guess.fields, opts.header);
   } catch (err) {
     if (err instanceof LayoutError) throw new PlanError(`${source.uri}: ${err.message}; fix that line, or give header: false (and the columns) in a dataset spec`);
     throw err;

@@ -24,9 +24,8 @@ import {
   reviveDeadChunks, reviveFiles, settleFiles, transitionRun, unloadedChunks, withClient, findUnfinishedRun,
   type FileRow, type NewFile, type Queryable, type RunRow,
 } from '@copyfleet/db';
-import { designTable, LoadRequestError, planLoad, reconcileWithExisting, targetName, type LoadRequest } from '@copyfleet/design';
+import { designTable, LoadRequestError, planLoad, reconcileWithExisting, targetName, type FirstReading, type LoadRequest } from '@copyfleet/design';
 import { fileLoadSpec, isDatasetRun, runSpecFor, runTables, type DatasetRunSpec, type FileSpec, type LoadSpec, type RunSpec } from '@copyfleet/loader';
-import type { CsvDialect } from '@copyfleet/parse';
 import { sampleRecords, type Plan, type Sample } from '@copyfleet/plan';
 import { PartitionCache } from '@copyfleet/db';
 import { Attr, injectContext, SpanName, withSpan } from '@copyfleet/telemetry';
@@ -213,16 +212,16 @@ export async function planRun(ctx: Context, runId: string, planning: FilePlannin
         batch.length = 0;
         lastFlush = Date.now();
       };
-      // The dialect of the first CSV file planned for each table: later files try it first (detection
-      // scores every candidate otherwise: 38 of the 40 ms a 1 MiB file cost to plan).
-      const dialects = new Map<string, CsvDialect>();
+      // The dialect and header of the first CSV file planned for each source: later files try them
+      // first (detection scores every candidate otherwise: 38 of the 40 ms a 1 MiB file cost to plan).
+      const firsts = new Map<string, FirstReading>();
       for (const file of await filesOf(client, runId, 'listed')) {
         try {
           const { runSpec, dataset, source } = planning(file);
           const got = ready.get(file.file_no);
-          const prefer = dialects.get(source ?? '');
+          const prefer = firsts.get(source ?? '');
           const prepared = got?.prepared ?? (await prepareFile(ctx, file, dataset, prefer));
-          if (!prefer && prepared.plan.format === 'csv' && (prepared.plan.dialect.fields ?? 0) >= 2) dialects.set(source ?? '', prepared.plan.dialect);
+          if (!prefer && prepared.plan.format === 'csv' && (prepared.plan.dialect.fields ?? 0) >= 2) firsts.set(source ?? '', { dialect: prepared.plan.dialect, header: prepared.plan.header });
           const spec = await fileSpecOf(prepared, runSpec, file.uri, source);
           const load: LoadSpec = fileLoadSpec(runSpec, spec);
           if (load.table.partition !== null) await precreatePartitions(ctx, load, got?.sample ?? (await sampleRecords(prepared.loadSource, prepared.plan, { headBytes: PARTITION_SAMPLE_BYTES })), partitions);
@@ -263,13 +262,13 @@ export interface Designed {
 }
 
 /** Open a file, decompress it into the staging directory when it is compressed, and plan its chunks. */
-async function prepareFile(ctx: Context, file: { uri: string; version: string; bytes?: string }, dataset: DatasetSpec | null, preferDialect?: CsvDialect): Promise<Prepared> {
+async function prepareFile(ctx: Context, file: { uri: string; version: string; bytes?: string }, dataset: DatasetSpec | null, prefer?: FirstReading): Promise<Prepared> {
   const source = await openSource(file.uri);
   const { size, version } = await source.stat();
   const compression = compressionOf(await source.read(0, 4));
   const staged = compression ? await stageDecompressed(source, version, size, compression, ctx.config.stagingDir) : null;
   const loadSource = staged ? await openSource(staged.path) : source;
-  const plan = await planLoad(loadSource, ctx.config, dataset, preferDialect);
+  const plan = await planLoad(loadSource, ctx.config, dataset, prefer);
   return { loadSource, plan, version, staged: staged ? { path: staged.path, version: plan.version } : null };
 }
 
