@@ -9,11 +9,10 @@ import { generateExample } from '@copyfleet/generate';
 import { REPO_ROOT } from '@copyfleet/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { e2e, one } from '../helpers.js';
-import { exampleSpec, loadSource, readJson, runSpecReports, type Loaded } from './sources.js';
+import { loadExample, readJson } from './sources.js';
 
 const t = e2e();
 afterAll(() => t.close());
-const spec = exampleSpec('openlibrary', 'dumps.yaml');
 const REAL = join(REPO_ROOT, '..', 'shared', 'data', 'real', 'openlibrary');
 
 interface Work { key: string; revision: number; created?: { value: string }; title?: string; authors?: { author?: { key: string } }[] }
@@ -42,16 +41,12 @@ function perAuthorYear(works: Map<string, Work>): Map<string, number> {
   return out;
 }
 
-async function loadAll(dir: string, names: Record<string, string>): Promise<Record<string, Loaded>> {
-  const loaded = await Promise.all(Object.entries(names).map(([n, f]) => loadSource(t, spec, n, join(dir, f))));
-  return Object.fromEntries(Object.keys(names).map((n, i) => [n, loaded[i]!]));
-}
-
 describe('openlibrary dumps', () => {
   it('the real samples: works per author per year and authors-and-titles equal counts over the raw works', async () => {
-    const tables = await loadAll(REAL, { authors: 'authors-tail-n1000.json', works: 'works-head-n1000.txt', editions: 'editions-head-n1000.txt' });
-    expect(Object.values(tables).map((l) => [l.loaded, l.rejected])).toEqual([[1000, 0], [1000, 0], [1000, 0]]);
-    const out = await runSpecReports(t, spec, tables);
+    const files = { 'authors.jsonl': 'authors-tail-n1000.json', 'works.txt': 'works-head-n1000.txt', 'editions.txt': 'editions-head-n1000.txt' };
+    const run = await loadExample(t, 'openlibrary', 'dumps.yaml', REAL, { files: Object.fromEntries(Object.entries(files).map(([k, f]) => [k, join(REAL, f)])) });
+    expect(run.counts).toEqual({ authors: { loaded: 1000, rejected: 0 }, works: { loaded: 1000, rejected: 0 }, editions: { loaded: 1000, rejected: 0 } });
+    const out = run.reports;
     const works = latestWorks(join(REAL, 'works-head-n1000.txt'));
     const e = perAuthorYear(works);
     const got = readJson<{ author_key: string; year: number | null; works: number }[]>(out, 'works_per_author_year.json');
@@ -65,22 +60,24 @@ describe('openlibrary dumps', () => {
   it('generated dumps: bronze keeps every record, silver the latest revision per key, a reload changes nothing', async () => {
     const dir = join(t.dir, 'gen-books');
     const m = await generateExample('openlibrary', { bytes: 2 << 20, seed: 3, dir });
-    const tables = await loadAll(dir, { authors: 'authors.jsonl', works: 'works.txt', editions: 'editions.txt' });
+    const run = await loadExample(t, 'openlibrary', 'dumps.yaml', dir);
     for (const f of m.files) {
-      const l = tables[f.path.replace(/\.(jsonl|txt)$/, '')]!;
+      const l = run.counts[f.path.replace(/\.(jsonl|txt)$/, '')]!;
       expect(l.loaded + l.rejected, f.path).toBe(f.records);
       expect(l.rejected, f.path).toBe(0);
     }
     const works = latestWorks(join(dir, 'works.txt'));
     expect(works.size).toBe(m.totals.works);
     expect(m.totals.workRecords).toBeGreaterThan(works.size); // some works come again
-    const out = await runSpecReports(t, spec, tables);
+    const out = run.reports;
     expect(readJson(out, 'bronze_vs_silver.json')).toEqual([{ bronze_records: m.totals.workRecords, silver_works: m.totals.works }]);
     const got = readJson<{ author_key: string; year: number; works: number }[]>(out, 'works_per_author_year.json');
     expect(new Map(got.map((r) => [`${r.author_key}|${r.year}`, r.works]))).toEqual(perAuthorYear(works));
-    const revs = await t.pool.query<{ k: string; r: number }>(`SELECT work_key AS k, revision::int AS r FROM "${tables.works!.table}"`);
+    const revs = await t.pool.query<{ k: string; r: number }>(`SELECT work_key AS k, revision::int AS r FROM "${run.tables.works}"`);
     expect(new Map(revs.rows.map((x) => [x.k, x.r]))).toEqual(new Map([...works].map(([k, w]) => [k, w.revision])));
-    await loadSource(t, spec, 'works', join(dir, 'works.txt'), tables.works);
-    expect((await one(t.pool, `SELECT count(*)::int AS n FROM "${tables.works!.table}"`)).n).toBe(m.totals.works);
+    // Loaded again (--reload: every file once more): silver is unchanged, bronze has every record twice.
+    const again = await loadExample(t, 'openlibrary', 'dumps.yaml', dir, { again: run, extra: ['--reload'] });
+    expect((await one(t.pool, `SELECT count(*)::int AS n FROM "${run.tables.works}"`)).n).toBe(m.totals.works);
+    expect(readJson(again.reports, 'bronze_vs_silver.json')).toEqual([{ bronze_records: 2 * m.totals.workRecords, silver_works: m.totals.works }]);
   });
 });

@@ -8,7 +8,7 @@ import { NEGATIVE, POSITIVE, generateExample } from '@copyfleet/generate';
 import { REPO_ROOT } from '@copyfleet/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { e2e } from '../helpers.js';
-import { exampleSpec, loadSource, readJson, runSpecReports } from './sources.js';
+import { loadExample, loadSingle, readJson } from './sources.js';
 
 const t = e2e();
 afterAll(() => t.close());
@@ -41,10 +41,9 @@ describe('topical-chat', () => {
     const raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, { content: Omit<Message, 'conversation_id' | 'turn'>[] }>;
     const messages = Object.entries(raw).flatMap(([id, c]) => c.content.map((m, turn) => ({ ...m, conversation_id: id, turn })));
     const e = expected(messages);
-    const spec = { sources: [{ name: 'table', path: file, ...exampleSpec('topical-chat') }], reports: exampleSpec('topical-chat').reports };
-    const loaded = await loadSource(t, spec, 'table', file);
+    const loaded = await loadSingle(t, 'topical-chat', 'dataset.yaml', file);
     expect([loaded.loaded, loaded.rejected]).toEqual([11_681, 0]);
-    const out = await runSpecReports(t, spec, { table: loaded }, ['messages_per_agent_sentiment', 'negative_then_positive']);
+    const out = loaded.reports;
     expect(asMap(readJson(out, 'messages_per_agent_sentiment.json'))).toEqual(e.perAgent);
     expect(readJson(out, 'negative_then_positive.json')).toEqual([{ positive_replies: e.positive, replies_to_negative: e.replies }]);
     expect(e.replies).toBeGreaterThan(100);
@@ -53,14 +52,14 @@ describe('topical-chat', () => {
   it('generated JSON Lines: messages and conversations load whole; the three reports equal counts over the raw lines', async () => {
     const dir = join(t.dir, 'gen-chat');
     const m = await generateExample('topical-chat', { bytes: 2 << 20, seed: 5, dir });
-    const spec = exampleSpec('topical-chat', 'jsonl.yaml');
-    const [messages, conversations] = await Promise.all(['messages', 'conversations'].map((n) => loadSource(t, spec, n, join(dir, `${n}.jsonl`))));
+    const run = await loadExample(t, 'topical-chat', 'jsonl.yaml', dir);
+    const { messages, conversations } = run.counts;
     expect([messages!.loaded + messages!.rejected, conversations!.loaded + conversations!.rejected]).toEqual(m.files.map((f) => f.records));
     expect(messages!.rejected + conversations!.rejected).toBe(0);
     const rawMessages = readFileSync(join(dir, 'messages.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Message);
     const e = expected(rawMessages);
     expect(m.totals).toMatchObject({ repliesToNegative: e.replies, positiveRepliesToNegative: e.positive });
-    const out = await runSpecReports(t, spec, { messages: messages!, conversations: conversations! });
+    const out = run.reports;
     expect(asMap(readJson(out, 'sentiment_per_agent.json'))).toEqual(e.perAgent);
     expect(readJson(out, 'negative_then_positive.json')).toEqual([{ positive_replies: e.positive, replies_to_negative: e.replies }]);
     const perConv = readJson<{ conversation_id: string; rating_agent_2: string | null; messages: number; well_rated_turns: number }[]>(out, 'messages_and_ratings_per_conversation.json');

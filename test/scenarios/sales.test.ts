@@ -9,11 +9,10 @@ import { generateExample } from '@copyfleet/generate';
 import { REPO_ROOT } from '@copyfleet/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { e2e, one } from '../helpers.js';
-import { csvRows, exampleSpec, loadSource, runSpecReports, type Loaded } from './sources.js';
+import { csvRows, loadExample } from './sources.js';
 
 const t = e2e();
 afterAll(() => t.close());
-const spec = exampleSpec('nike-sales');
 const REAL = join(REPO_ROOT, '..', 'shared', 'data', 'real', 'nike-weekly-sales');
 
 interface Doc {
@@ -53,12 +52,6 @@ function expectedDocs(dir: string): Map<string, { doc: Omit<Doc, 'dataRows'>; ce
   return out;
 }
 
-async function loadAll(dir: string): Promise<Record<string, Loaded>> {
-  // Side by side: each load is mostly waiting on its own processes.
-  const loaded = await Promise.all(spec.sources.map((s) => loadSource(t, spec, s.name, join(dir, s.path))));
-  return Object.fromEntries(spec.sources.map((s, i) => [s.name, loaded[i]!]));
-}
-
 function checkDocuments(out: string, dir: string): Doc[] {
   const lines = readFileSync(join(out, 'weekly_sales.jsonl'), 'utf8').trim().split('\n');
   const docs = lines.map((l) => JSON.parse(l) as Doc);
@@ -83,14 +76,14 @@ function checkDocuments(out: string, dir: string): Doc[] {
 
 describe('nike-sales', () => {
   it('the real sample: four tables, leading zeros kept, stores trimmed, documents equal the sums from the CSVs', async () => {
-    const tables = await loadAll(REAL);
-    expect(Object.fromEntries(Object.entries(tables).map(([k, v]) => [k, [v.loaded, v.rejected]]))).toEqual(
-      { sales: [70, 0], calendar: [365, 0], product: [20, 0], store: [20, 0] });
-    const p = await one(t.pool, `SELECT count(*) FILTER (WHERE product_id LIKE '00%')::int AS zeros FROM "${tables.product!.table}"`);
+    const run = await loadExample(t, 'nike-sales', 'dataset.yaml', REAL);
+    expect(run.stdout).toMatch(/4 file\(s\): 4 loaded/);
+    expect(run.counts).toEqual({ sales: { loaded: 70, rejected: 0 }, calendar: { loaded: 365, rejected: 0 }, product: { loaded: 20, rejected: 0 }, store: { loaded: 20, rejected: 0 } });
+    const p = await one(t.pool, `SELECT count(*) FILTER (WHERE product_id LIKE '00%')::int AS zeros FROM "${run.tables.product}"`);
     expect(p.zeros).toBe(20);
-    const s = await one(t.pool, `SELECT count(*) FILTER (WHERE country <> btrim(country) OR channel <> btrim(channel))::int AS padded FROM "${tables.store!.table}"`);
+    const s = await one(t.pool, `SELECT count(*) FILTER (WHERE country <> btrim(country) OR channel <> btrim(channel))::int AS padded FROM "${run.tables.store}"`);
     expect(s.padded).toBe(0);
-    const out = await runSpecReports(t, spec, tables);
+    const out = run.reports;
     const docs = checkDocuments(out, REAL);
     expect(docs.length).toBeGreaterThan(0);
     expect(docs[0]!.uniqueKey).toMatch(/^RY18_(DIGITAL|STORE)_[A-Z]+_[A-Z]+_[A-Z]+$/);
@@ -105,13 +98,13 @@ describe('nike-sales', () => {
   it('generated data loads whole (loaded + rejected = records) and gives the manifest totals', async () => {
     const dir = join(t.dir, 'gen-sales');
     const m = await generateExample('nike-sales', { bytes: 3 << 20, seed: 11, dir });
-    const tables = await loadAll(dir);
+    const run = await loadExample(t, 'nike-sales', 'dataset.yaml', dir);
     for (const f of m.files) {
-      const l = tables[f.path.replace(/\.csv$/, '')]!;
+      const l = run.counts[f.path.replace(/\.csv$/, '')]!;
       expect(l.loaded + l.rejected, f.path).toBe(f.records);
       expect(l.rejected, f.path).toBe(0);
     }
-    const out = await runSpecReports(t, spec, tables, ['weekly_sales']);
+    const out = run.reports;
     const docs = checkDocuments(out, dir);
     const cents = docs.reduce((s, d) => s + Object.values(d.dataRows[0]!.dataRow).reduce((a, v) => a + Math.round(v * 100), 0), 0);
     const units = docs.reduce((s, d) => s + Object.values(d.dataRows[1]!.dataRow).reduce((a, v) => a + v, 0), 0);

@@ -1,63 +1,87 @@
-// Until multi-source specs load in one run, a scenario test loads each source of an example's
-// multi-source spec with the single-file CLI (`copyfleet load FILE --table T --dataset S`, S being
-// that source's own single-source spec) and runs the spec's reports through libs/report with
-// {{<source name>}} filled in. Table names are made unique per test.
-import { readFileSync, writeFileSync } from 'node:fs';
+// The scenario tests load an example's dataset spec whole, in one run, as a user does
+// (`copyfleet load --dataset examples/<name>/<spec> --data DIR`), and read the reports the
+// reporter wrote to reports/<run>/. Two things differ from a user's run: every table of the
+// spec gets a name of its own (the tests share one database), and when a real sample's files
+// have other names than the spec's paths, DATA is a folder of links under the spec's names.
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runReports, type ReportQuery } from '@copyfleet/report';
 import { REPO_ROOT, runCli, uniqueName } from '@copyfleet/testing';
 import { expect } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { one, runIdOf, type E2E } from '../helpers.js';
+import { runIdOf, type E2E } from '../helpers.js';
 
-interface SourceEntry { name: string; path: string; source?: object; table?: { name?: string; bronze?: string }; columns?: object[]; explode?: string }
-interface MultiSpec { sources: SourceEntry[]; reports: (ReportQuery & { output?: 'table' | 'documents'; key?: string })[] }
-
-export interface Loaded { table: string; bronze?: string; runId: string; loaded: number; rejected: number }
+interface SourceEntry { name: string; path: string; table?: { name?: string; bronze?: string } }
+export interface MultiSpec { sources: SourceEntry[]; reports: { name: string; sql: string }[] }
 
 export const exampleSpec = (example: string, file = 'dataset.yaml'): MultiSpec =>
   parse(readFileSync(join(REPO_ROOT, 'examples', example, file), 'utf8')) as MultiSpec;
 
-/** Loads `file` as the spec's source `name` into a fresh table (or `into`, to add a second file to it). */
-export async function loadSource(t: E2E, spec: MultiSpec, name: string, file: string, into?: Loaded): Promise<Loaded> {
-  const src = spec.sources.find((s) => s.name === name);
-  if (!src) throw new Error(`no source ${name}`);
-  const table = into?.table ?? uniqueName(src.table?.name ?? name);
-  const bronze = into?.bronze ?? (src.table?.bronze ? uniqueName(src.table.bronze) : undefined);
-  const single = {
-    ...(src.source ? { source: src.source } : {}),
-    table: { ...src.table, name: table, ...(bronze ? { bronze } : {}) },
-    ...(src.explode ? { explode: src.explode } : {}),
-    ...(src.columns ? { columns: src.columns } : {}),
-    reports: [{ name: 'none', sql: 'SELECT 1 AS ok', formats: ['csv'] }],
-  };
-  const specPath = join(t.dir, `${table}.yaml`);
-  writeFileSync(specPath, stringify(single));
-  const res = await runCli(['load', file, '--dataset', specPath, '--table', table, '--workers', '2', '--chunk', '256KiB'], t.env);
-  expect(res.code, `${res.stdout}\n${res.stderr}`).toBe(0);
-  const runId = runIdOf(res.stdout);
-  const run = await one<{ loaded: number; rejected: number }>(t.pool,
-    'SELECT rows_loaded::int AS loaded, rows_rejected::int AS rejected FROM copyfleet.runs WHERE run_id = $1', [runId]);
-  return { table, ...(bronze ? { bronze } : {}), runId, ...run };
+export interface ExampleRun {
+  runId: string;
+  /** Each source's table (and `<source>.bronze`), as named for this test. */
+  tables: Record<string, string>;
+  /** rows loaded and rejected per source, from the run's files. */
+  counts: Record<string, { loaded: number; rejected: number }>;
+  /** reports/<run>/ */
+  reports: string;
+  stdout: string;
+  /** The spec as loaded (tables renamed), to load again into the same tables. */
+  specPath: string;
 }
 
-/** Runs the spec's reports (all, or those named) on the loaded tables; returns the output folder. */
-export async function runSpecReports(t: E2E, spec: MultiSpec, tables: Record<string, Loaded>, only?: string[]): Promise<string> {
-  const fill = (sql: string) => sql.replace(/\{\{\s*([a-z0-9_]+)\s*\}\}/gi, (_, v: string) => {
-    if (v === 'bronze') return Object.values(tables).find((x) => x.bronze)?.bronze ?? 'NULL';
-    const l = tables[v];
-    if (!l) throw new Error(`report refers to {{${v}}}, which is not loaded`);
-    return `"${l.table}"`;
-  });
-  const out = join(t.dir, uniqueName('reports'));
-  const client = await t.pool.connect();
-  try {
-    const queries = spec.reports.filter((r) => !only || only.includes(r.name)).map((r) => ({ ...r, sql: fill(r.sql) }));
-    await runReports(client, queries, out);
-  } finally {
-    client.release();
+/**
+ * Loads `examples/<example>/<specFile>` with DATA=`dataDir`. `files` maps spec paths to the
+ * files to use (linked into a fresh folder); `again` loads into the tables of an earlier run.
+ */
+export async function loadExample(
+  t: E2E,
+  example: string,
+  specFile: string,
+  dataDir: string,
+  opts: { files?: Record<string, string>; again?: ExampleRun; extra?: string[] } = {},
+): Promise<ExampleRun> {
+  let specPath = opts.again?.specPath;
+  if (!specPath) {
+    const spec = exampleSpec(example, specFile) as MultiSpec & { sources: (SourceEntry & { table: { name?: string; bronze?: string } })[] };
+    for (const s of spec.sources) {
+      s.table = { ...s.table, name: uniqueName(s.table?.name ?? s.name) };
+      if (s.table.bronze) s.table.bronze = uniqueName(s.table.bronze);
+    }
+    specPath = join(t.dir, `${uniqueName(example)}.yaml`);
+    writeFileSync(specPath, stringify(spec));
   }
-  return out;
+  let data = dataDir;
+  if (opts.files) {
+    data = join(t.dir, uniqueName('data'));
+    mkdirSync(data, { recursive: true });
+    for (const [name, file] of Object.entries(opts.files)) symlinkSync(file, join(data, name));
+  }
+  const res = await runCli(['load', '--dataset', specPath, '--data', data, '--workers', '2', '--chunk', '256KiB', ...(opts.extra ?? [])], t.env);
+  expect(res.code, `${res.stdout}\n${res.stderr}`).toBe(0);
+  const runId = runIdOf(res.stdout);
+  const spec = parse(readFileSync(specPath, 'utf8')) as MultiSpec;
+  const tables: Record<string, string> = {};
+  for (const s of spec.sources) {
+    tables[s.name] = s.table!.name!;
+    if (s.table?.bronze) tables[`${s.name}.bronze`] = s.table.bronze;
+  }
+  const { rows } = await t.pool.query<{ source: string; loaded: number; rejected: number }>(
+    `SELECT source_name AS source, sum(rows_loaded)::int AS loaded, sum(rows_rejected)::int AS rejected
+       FROM copyfleet.files WHERE run_id = $1 GROUP BY 1`,
+    [runId],
+  );
+  const counts = Object.fromEntries(rows.map((r) => [r.source, { loaded: r.loaded, rejected: r.rejected }]));
+  return { runId, tables, counts, reports: join(t.env.REPORTS_DIR!, runId), stdout: res.stdout, specPath };
+}
+
+/** A single-source example spec (`table:`, reports over {{table}}): `copyfleet load FILE --dataset SPEC --table T`. */
+export async function loadSingle(t: E2E, example: string, specFile: string, file: string): Promise<{ runId: string; table: string; loaded: number; rejected: number; reports: string }> {
+  const table = uniqueName(example.replace(/[^a-z0-9]+/g, '_'));
+  const res = await runCli(['load', file, '--dataset', join(REPO_ROOT, 'examples', example, specFile), '--table', table, '--workers', '2', '--chunk', '256KiB'], t.env);
+  expect(res.code, `${res.stdout}\n${res.stderr}`).toBe(0);
+  const runId = runIdOf(res.stdout);
+  const { rows } = await t.pool.query<{ loaded: number; rejected: number }>('SELECT rows_loaded::int AS loaded, rows_rejected::int AS rejected FROM copyfleet.runs WHERE run_id = $1', [runId]);
+  return { runId, table, ...rows[0]!, reports: join(t.env.REPORTS_DIR!, runId) };
 }
 
 export const readJson = <T>(dir: string, file: string): T => JSON.parse(readFileSync(join(dir, file), 'utf8')) as T;

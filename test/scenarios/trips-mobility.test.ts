@@ -2,15 +2,15 @@
 // Taxi: two monthly files into one table; trips, fares, refunds and zero-distance trips per month
 // equal sums over the raw CSV lines. Mobility: generated events and weather; located events per
 // city and hour, with that hour's temperature and precipitation, equal a count made here (city by
-// box, hour by the timestamp's text). weather.json is one object per line each followed by a comma:
-// until that loads as it is, the test loads a copy with the commas cut (JSON Lines).
-import { readFileSync, writeFileSync } from 'node:fs';
+// box, hour by the timestamp's text). weather.json (one object per line, each followed by a comma)
+// loads as it is; the test's own reader cuts the commas.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateExample } from '@copyfleet/generate';
 import { REPO_ROOT } from '@copyfleet/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { e2e } from '../helpers.js';
-import { csvRows, exampleSpec, loadSource, readJson, runSpecReports } from './sources.js';
+import { csvRows, loadExample, readJson } from './sources.js';
 
 const t = e2e();
 afterAll(() => t.close());
@@ -36,15 +36,14 @@ function reportedMonths(out: string): Map<string, number[]> {
 }
 
 describe('trips + taxi', () => {
-  const spec = exampleSpec('trips', 'taxi.yaml');
   const dir = join(REPO_ROOT, 'examples', 'trips');
 
   it('the shipped taxi samples: two months into one table, per-month figures equal sums over the CSVs', async () => {
     const files = ['yellow_tripdata_sample_2019-01.csv', 'yellow_tripdata_sample_2019-02.csv'].map((f) => join(dir, f));
-    const jan = await loadSource(t, spec, 'taxi', files[0]!);
-    const feb = await loadSource(t, spec, 'taxi', files[1]!, jan);
-    expect([jan.loaded, jan.rejected, feb.loaded, feb.rejected]).toEqual([10_000, 0, 10_000, 0]);
-    const out = await runSpecReports(t, spec, { taxi: jan }, ['taxi_per_month']);
+    const run = await loadExample(t, 'trips', 'taxi.yaml', dir);
+    expect(run.stdout).toMatch(/3 file\(s\): 3 loaded/);
+    expect(run.counts).toEqual({ taxi: { loaded: 20_000, rejected: 0 }, trips: { loaded: 100, rejected: 0 } });
+    const out = run.reports;
     const expected = taxiMonths(files);
     expect(reportedMonths(out)).toEqual(expected);
     expect([...expected.values()].reduce((s, m) => s + m[2]!, 0)).toBe(22); // 7 + 15 negative fares (SOURCES.md)
@@ -53,11 +52,13 @@ describe('trips + taxi', () => {
   it('generated trips and taxi months load whole and give the manifest totals', async () => {
     const gen = join(t.dir, 'gen-trips');
     const m = await generateExample('trips', { bytes: 2 << 20, seed: 9, dir: gen });
-    const [trips, jan] = await Promise.all([loadSource(t, spec, 'trips', join(gen, 'trips.csv')), loadSource(t, spec, 'taxi', join(gen, 'yellow_tripdata_2019-01.csv'))]);
-    const feb = await loadSource(t, spec, 'taxi', join(gen, 'yellow_tripdata_2019-02.csv'), jan);
-    expect([trips, jan, feb].map((l) => l.loaded + l.rejected)).toEqual(m.files.map((f) => f.records));
-    expect(trips.rejected + jan.rejected + feb.rejected).toBe(0);
-    const out = await runSpecReports(t, spec, { taxi: jan, trips });
+    const run = await loadExample(t, 'trips', 'taxi.yaml', gen);
+    const records = Object.fromEntries(m.files.map((f) => [f.path, f.records]));
+    expect(run.counts).toEqual({
+      trips: { loaded: records['trips.csv'], rejected: 0 },
+      taxi: { loaded: records['yellow_tripdata_2019-01.csv']! + records['yellow_tripdata_2019-02.csv']!, rejected: 0 },
+    });
+    const out = run.reports;
     const months = m.totals.months as Record<string, { trips: number; fareCents: number }>;
     const got = reportedMonths(out);
     expect([...got].map(([k, v]) => [k, v[0], v[1]])).toEqual(Object.entries(months).map(([k, v]) => [`${k}-01`, v.trips, v.fareCents]));
@@ -76,16 +77,13 @@ describe('mobility', () => {
   it('generated events and weather: events per city and hour with their weather equal a count over the raw lines', async () => {
     const gen = join(t.dir, 'gen-mobility');
     const m = await generateExample('mobility', { bytes: 2 << 20, seed: 4, dir: gen });
-    const spec = exampleSpec('mobility');
     const weatherText = readFileSync(join(gen, 'weather.json'), 'utf8');
     expect(weatherText.endsWith('},')).toBe(true);
     const lines = weatherText.split('\n').map((l) => l.replace(/,$/, ''));
-    const jsonl = join(t.dir, 'weather.jsonl');
-    writeFileSync(jsonl, lines.join('\n') + '\n');
-    const weatherSpec = { ...spec, sources: spec.sources.map((s) => (s.name === 'weather' ? { ...s, source: { format: 'jsonl' } } : s)) };
-    const [events, weather] = await Promise.all([loadSource(t, spec, 'events', join(gen, 'events.jsonl')), loadSource(t, weatherSpec, 'weather', jsonl)]);
-    expect([events.loaded + events.rejected, weather.loaded + weather.rejected]).toEqual(m.files.map((f) => f.records));
-    expect(events.rejected + weather.rejected).toBe(0);
+    const run = await loadExample(t, 'mobility', 'dataset.yaml', gen);
+    const { events, weather } = run.counts;
+    expect([events!.loaded + events!.rejected, weather!.loaded + weather!.rejected]).toEqual(m.files.map((f) => f.records));
+    expect(events!.rejected + weather!.rejected).toBe(0);
 
     const expected = new Map<string, { events: number; vehicles: Set<string> }>();
     for (const l of readFileSync(join(gen, 'events.jsonl'), 'utf8').trim().split('\n')) {
@@ -102,7 +100,7 @@ describe('mobility', () => {
       `${w['weather_data.city']}|${String(w['weather_data.date_time']).slice(0, 13).replace(' ', 'T')}`,
       [Number(w['weather_data.currently_temperature']), Number(w['weather_data.currently_precipintensity'])],
     ]));
-    const out = await runSpecReports(t, spec, { events, weather }, ['events_with_weather']);
+    const out = run.reports;
     const rows = readJson<{ city: string; hour: string; events: number; vehicles: number; temperature: number | null; precipitation: number | null }[]>(out, 'events_with_weather.json');
     expect(rows.length).toBe(expected.size);
     for (const r of rows) {

@@ -178,11 +178,17 @@ async function reportPlans(ctx: Context, spec: RunSpec | DatasetRunSpec, runId: 
 
 /**
  * The spec's reports with their placeholders filled in (identifiers quoted): {{table}},
- * {{bronze}} and {{run_id}}; in a dataset {{<source>}} for each source's table and {{run_id}}.
+ * {{bronze}} and {{run_id}}; in a dataset {{<source>}} for each source's table,
+ * {{<source>.bronze}} for its bronze copy, and {{run_id}}.
  */
 function specReports(spec: RunSpec | DatasetRunSpec, runId: string): ReportPlan {
   const vars: Record<string, string> = isDatasetRun(spec)
-    ? Object.fromEntries(Object.entries(spec.targets).map(([name, t]) => [name, qualified(t.schema, t.table)]))
+    ? Object.fromEntries(
+        Object.entries(spec.targets).flatMap(([name, t]) => {
+          const bronze = spec.tables[name]?.bronze;
+          return [[name, qualified(t.schema, t.table)], ...(bronze ? [[`${name}.bronze`, qualified(bronze.schema, bronze.table)]] : [])];
+        }),
+      )
     : { table: qualified(spec.table.schema, spec.table.table), bronze: spec.bronze ? qualified(spec.bronze.schema, spec.bronze.table) : 'NULL' };
   vars.run_id = String(Number(runId));
   return {

@@ -31,6 +31,12 @@ describe('sources:', () => {
     expect(() => parseDatasetSpec(text, 'd.yaml')).toThrow(/d\.yaml:10:10: reports\.0\.sql: \{\{calender\}\} is not a source of the dataset; its sources are sales, calendar/);
   });
 
+  it("{{<source>.bronze}} names a source's bronze copy, and only where it has one", () => {
+    const withBronze = two.replace('table: { name: sales_fact, partition: none }', 'table: { name: sales_fact, partition: none, bronze: sales_raw }');
+    expect(() => parseDatasetSpec(withBronze.replace('{{ calendar }}', '{{sales.bronze}}'), 'd.yaml')).not.toThrow();
+    expect(() => parseDatasetSpec(two.replace('{{ calendar }}', '{{sales.bronze}}'), 'd.yaml')).toThrow(/\{\{sales\.bronze\}\} is not a source of the dataset/);
+  });
+
   it('two sources with one name, or into one table, are errors at the second', () => {
     const dupName = two.replace('name: calendar', 'name: sales');
     expect(() => parseDatasetSpec(dupName, 'd.yaml')).toThrow(/d\.yaml:6:11: sources\.1\.name: "sales" is the name of source 1 already/);

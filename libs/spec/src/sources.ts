@@ -31,9 +31,10 @@ export function fillPlaceholders(sql: string, values: Record<string, string>): s
   return sql.replace(PLACEHOLDER, (whole, name: string) => values[name] ?? whole);
 }
 
-/** The names reports of this spec may use. */
+/** The names reports of this spec may use: in a dataset each source's table, and `<source>.bronze` for one with a bronze copy. */
 export function reportNames(spec: DatasetSpec): string[] {
-  return spec.sources ? [...spec.sources.map((s) => s.name), 'run_id'] : ['table', 'bronze', 'run_id'];
+  if (!spec.sources) return ['table', 'bronze', 'run_id'];
+  return [...spec.sources.flatMap((s) => (s.table.bronze ? [s.name, `${s.name}.bronze`] : [s.name])), 'run_id'];
 }
 
 /**
