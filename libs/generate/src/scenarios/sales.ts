@@ -6,7 +6,7 @@
  * 1-52 (the last two days join week 52). sales.csv takes what the dimensions leave of the budget.
  */
 import { Budget, Output, put, type Sink } from '../output.js';
-import { Random, fixed } from '../random.js';
+import { Random, fixed, flat } from '../random.js';
 import type { Scenario } from '../scenario.js';
 
 const DIVISIONS = ['APPAREL', 'FOOTWEAR', 'EQUIPMENT'] as const;
@@ -75,7 +75,7 @@ export const sales: Scenario = async ({ bytes, seed, dir }) => {
     const si = r.int(0, STORES - 1), pi = r.int(0, PRODUCTS - 1), d = r.int(0, 364);
     let u = r.int(1, 9), cents = u * r.int(999, 15_999);
     if (r.next() < 0.01) { u = -u; cents = -cents; }
-    tails.push(',' + fixed(cents, 2) + ',' + u + ',' + stores[si]!.id + ',' + (FIRST_DATEKEY + d) + ',' + products[pi]!.id + '\n');
+    tails.push(flat(',' + fixed(cents, 2) + ',' + u + ',' + stores[si]!.id + ',' + (FIRST_DATEKEY + d) + ',' + products[pi]!.id + '\n'));
     cells[i] = keyAt[si]![pi]! * 53 + weekOf[d]!; poolCents[i] = cents; poolUnits[i] = u;
   }
   const st: SalesState = { r, tails, cells, poolCents, poolUnits, sumCents, sumUnits, saleId: 1, netCents: 0, units: 0, returns: 0 };
