@@ -46,8 +46,12 @@ clean: ## remove build output (keeps .data and reports)
 
 # --- example data (examples/README.md) ---------------------------------------------------------
 #   make example-data NAME=nike-sales BYTES=10GiB [SEED=1] [OUT=dir]   (default OUT: .data/examples/NAME)
+#   make example-check [BYTES=1GiB] [EXAMPLES="nike-sales mobility"]   (each example at BYTES, loaded and counted)
 # Then: make load DATASET=examples/NAME/dataset.yaml DATA=OUT
-.PHONY: example-data
+.PHONY: example-data example-check
+example-check: setup ## every example generated at BYTES (default 1GiB) and loaded with its spec: loaded + rejected = records, per file
+	@BYTES="$(BYTES)" EXAMPLES="$(EXAMPLES)" bash scripts/example-check.sh
+
 example-data: ## generate an example's files at any size (NAME, BYTES, SEED, OUT); writes OUT/manifest.json
 	@test -n "$(NAME)" -a -n "$(BYTES)" || { echo "usage: make example-data NAME=topical-chat|openlibrary|trips|nike-sales|mobility BYTES=10GiB [SEED=1] [OUT=dir]" >&2; exit 2; }
 	@test -f libs/generate/dist/main.js || node_modules/.bin/tsc -b libs/generate
