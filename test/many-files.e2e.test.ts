@@ -113,6 +113,13 @@ describe('many files, one run', () => {
     expect(third.code).toBe(2); // the changed file is still refused
     expect(third.stderr).toMatch(/0 new file\(s\), 1 changed, 6 already loaded/);
     expect(await tableSums(table)).toEqual(sum([...files.values(), ...added.values()]));
+
+    // The table dropped: nothing of it is loaded any more, so every file is new again.
+    await t.pool.query(`DROP TABLE ${table}`);
+    const fourth = await load([`${dir}/*.csv`], table);
+    expect(fourth.code, `${fourth.stdout}\n${fourth.stderr}`).toBe(0);
+    expect(fourth.stderr).toMatch(/7 new file\(s\)/);
+    expect((await tableSums(table)).rows).toBe(sum([...files.values(), ...added.values()]).rows - files.get(changed)!.rows + 99);
   });
 
   it('with --reload every file loads again (appended, and said)', async () => {

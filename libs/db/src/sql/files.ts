@@ -120,6 +120,8 @@ export async function fileHistory(db: Queryable, table: string, uris: string[]):
               WHERE c.run_id = f.run_id AND c.file_no = f.file_no AND c.loaded_at IS NOT NULL) AS loaded_chunks
        FROM copyfleet.files f JOIN copyfleet.runs r USING (run_id)
       WHERE f.target_table = $1 AND f.uri = ANY($2::text[])
+        -- A table dropped since (or never made) has no files in it: its history does not count.
+        AND to_regclass(format('%I.%I', split_part($1, '.', 1), substr($1, strpos($1, '.') + 1))) IS NOT NULL
       ORDER BY f.run_id`,
     [table, uris],
   );
