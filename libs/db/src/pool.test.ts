@@ -8,7 +8,7 @@ import { createPool, sessionOptions } from './pool.js';
 describe('createPool', () => {
   it('keepalive probes fit in the dead-peer bound: idle + 4 × interval <= tcp_user_timeout', () => {
     expect(sessionOptions({ keepaliveMs: 5000, deadPeerMs: 30_000 })).toBe(
-      '-c TimeZone=UTC -c tcp_keepalives_idle=5 -c tcp_keepalives_interval=6 -c tcp_keepalives_count=4 -c tcp_user_timeout=30000',
+      '-c TimeZone=UTC -c tcp_keepalives_idle=5 -c tcp_keepalives_interval=6 -c tcp_keepalives_count=4 -c tcp_user_timeout=29000',
     );
   });
 
@@ -23,8 +23,8 @@ describe('createPool', () => {
         await pool.end();
       }
     };
-    expect(await show()).toEqual({ user_timeout: '20000', tz: 'UTC', idle_tx: '0', stmt: '0', lock: '0' });
-    expect(await show({ idleInTxMs: 64_000, statementMs: 300_000 })).toEqual({ user_timeout: '20000', tz: 'UTC', idle_tx: '64s', stmt: '5min', lock: '5min' });
+    expect(await show()).toEqual({ user_timeout: '19000', tz: 'UTC', idle_tx: '0', stmt: '0', lock: '0' });
+    expect(await show({ idleInTxMs: 64_000, statementMs: 300_000 })).toEqual({ user_timeout: '19000', tz: 'UTC', idle_tx: '64s', stmt: '5min', lock: '5min' });
   });
 
   it('a loading transaction left idle past its bound is ended by the server (its row locks go with it)', async () => {

@@ -8,8 +8,9 @@
  *           and finds a dead server on an idle connection);
  *   server  for each of our sessions, set at connection start (no server-wide change, other
  *           users of the database keep theirs): tcp_keepalives_idle = keepaliveMs,
- *           tcp_keepalives_count = 4, tcp_keepalives_interval = (deadPeerMs − keepaliveMs) / 4,
- *           and tcp_user_timeout = deadPeerMs (data sent and not acknowledged). So a session
+ *           tcp_keepalives_count = 4, tcp_keepalives_interval = (deadPeerMs − keepaliveMs) / 4 (whole
+ *           seconds, rounded down), and tcp_user_timeout = idle + 4 × interval <= deadPeerMs (also
+ *           for data sent and not acknowledged). Defaults: 5 s + 4 × 6 s = 29 s. So a session
  *           whose worker was partitioned away or whose node is gone ends within deadPeerMs and
  *           its transaction, with the ledger row lock of its chunk, rolls back.
  *   loading sessions (workers) also get idle_in_transaction_session_timeout, statement_timeout
@@ -54,7 +55,9 @@ export function sessionOptions(net: NetSettings, session?: SessionTimeouts): str
     ['tcp_keepalives_idle', idle],
     ['tcp_keepalives_interval', interval],
     ['tcp_keepalives_count', KEEPALIVE_PROBES],
-    ['tcp_user_timeout', net.deadPeerMs],
+    // With tcp_user_timeout set, Linux drops a silent peer at the first keepalive probe at or
+    // after it (not after the count of probes): so it is the last probe's time, within deadPeerMs.
+    ['tcp_user_timeout', (idle + KEEPALIVE_PROBES * interval) * 1000],
   ];
   if (session) {
     settings.push(['idle_in_transaction_session_timeout', session.idleInTxMs], ['statement_timeout', session.statementMs], ['lock_timeout', session.statementMs]);

@@ -194,6 +194,43 @@ export class TestNet {
     this.cuts.get(name)!.clear();
   }
 
+  /**
+   * A NAT or load balancer with an idle timeout on `name`'s link: every 500 ms, each TCP
+   * connection of the host that has sent, received and had acknowledged nothing for
+   * `idleMs` (ss: lastsnd, lastrcv, lastack — a keepalive probe's answer counts) is
+   * forgotten: its packets are dropped both ways from then on, as a NAT that lost the
+   * mapping does. Returns the flows forgotten so far and a stop function.
+   */
+  forgetIdleFlows(name: string, idleMs: number): { forgotten: string[]; stop(): void } {
+    const h = this.host(name);
+    const forgotten: string[] = [];
+    const timer = setInterval(() => {
+      let out = '';
+      try {
+        out = inNs(h.ns, 'ss', '-tinH', 'state', 'established');
+      } catch {
+        return;
+      }
+      // One connection per two lines: addresses, then the info with last* times.
+      const lines = out.split('\n');
+      for (let i = 0; i + 1 < lines.length; i++) {
+        const a = /(\d+\.\d+\.\d+\.\d+):(\d+)\s+(\d+\.\d+\.\d+\.\d+):(\d+)/.exec(lines[i]!);
+        if (!a) continue;
+        const info = lines[i + 1]!;
+        const last = ['lastsnd', 'lastrcv', 'lastack'].map((k) => Number(new RegExp(`${k}:(\\d+)`).exec(info)?.[1] ?? 0));
+        const flow = `${a[1]}:${a[2]}>${a[3]}:${a[4]}`;
+        if (Math.min(...last) < idleMs || forgotten.includes(flow) || a[1] !== h.ip) continue;
+        forgotten.push(flow);
+        const [, lip, lport, pip, pport] = a;
+        inNs(h.ns, 'tc', 'filter', 'add', 'dev', 'eth0', 'parent', '1:', 'protocol', 'ip', 'prio', '2', 'u32',
+          'match', 'ip', 'dst', `${pip}/32`, 'match', 'ip', 'sport', lport!, '0xffff', 'match', 'ip', 'dport', pport!, '0xffff', 'flowid', '1:2');
+        execFileSync('tc', ['filter', 'add', 'dev', h.outer, 'parent', '1:', 'protocol', 'ip', 'prio', '2', 'u32',
+          'match', 'ip', 'src', `${pip}/32`, 'match', 'ip', 'sport', pport!, '0xffff', 'match', 'ip', 'dport', lport!, '0xffff', 'flowid', '1:2'], { stdio: 'pipe' });
+      }
+    }, 500);
+    return { forgotten, stop: () => clearInterval(timer) };
+  }
+
   /** Packets dropped by the cuts of `name` so far, both directions (proof the cut bit). */
   dropped(name: string): number {
     const h = this.host(name);

@@ -7,15 +7,37 @@
 // the run ends exact within a bound. Without those settings the lock is held until the
 // workers' idle-in-transaction timeout (60 s) or, for a session mid-COPY, the kernel's
 // keepalive (2 h).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { uniqueName } from '@copyfleet/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectExactTable, expectLedger, recordResult, runOf, waitFor, writeKeyedCsv } from '../harness.js';
 import { deploy, loadingSession, startCluster, type Cluster } from './cluster.js';
-import { netnsUnavailable, ourNamespaces } from './netns.js';
+import { netnsUnavailable, ourNamespaces, sweepStale } from './netns.js';
 
 const why = netnsUnavailable();
 if (why) console.warn(`network fault suite skipped: ${why}`);
+
+describe.skipIf(why !== null)('network test hosts', () => {
+  it('a start-up sweep removes the namespaces and links a killed run left, and nothing of a live run', () => {
+    const dead = spawnSync('true').pid!; // a process id that has ended
+    const ns = `cfnet-${dead}-w1`;
+    execFileSync('ip', ['netns', 'add', ns]);
+    execFileSync('ip', ['link', 'add', `cf${dead}h9`, 'type', 'veth', 'peer', 'name', `cf${dead}i9`]);
+    const live = `cfnet-${process.pid}-keep`;
+    execFileSync('ip', ['netns', 'add', live]);
+    try {
+      expect(sweepStale()).toEqual(expect.arrayContaining([ns, `cf${dead}h9`]));
+      expect(existsSync(`/run/netns/${ns}`)).toBe(false);
+      expect(existsSync(`/sys/class/net/cf${dead}h9`)).toBe(false);
+      expect(existsSync(`/sys/class/net/cf${dead}i9`)).toBe(false);
+      expect(ourNamespaces()).toEqual([live]);
+    } finally {
+      execFileSync('ip', ['netns', 'del', live]);
+    }
+  });
+});
 
 describe.skipIf(why !== null)('network faults: a worker partitioned mid-chunk, never healed', () => {
   let c: Cluster;
