@@ -65,6 +65,7 @@ describe.skipIf(why !== null)('network faults', () => {
       return { attempts: ledger.attempts, chunks: ledger.chunks, numbers };
     } finally {
       await d.stop();
+      for (const h of c.net.hosts.keys()) c.net.heal(h); // a failed case leaves no cut for the next
     }
   }
 
@@ -81,23 +82,45 @@ describe.skipIf(why !== null)('network faults', () => {
       return rows.length === 0 ? Date.now() - since : null;
     }, timeoutMs, 200);
 
+  /**
+   * Cut w1 off from `peers` (none: everything) while it is between its COPY and its COMMIT;
+   * returns once PostgreSQL has dropped its session. Keepalive after 5 s idle, 4 probes 6 s
+   * apart: about 29 s after the cut.
+   */
+  const cutInTransaction = async (d: Deployment, peers: string[]) => {
+    const v = await victimOf(d);
+    c.net.cut('w1', peers);
+    const at = Date.now();
+    const dropped = await sessionGone(v.backend, at, 40_000);
+    expect(dropped).toBeLessThan(31_000); // PG_DEAD_PEER_MS, and the poll
+    return { at, dropped };
+  };
+
   it('1. a worker cut off from PostgreSQL between COPY and COMMIT, healed after 30 s: its session is dropped, the chunk done again, exact', async () => {
     const r = await underFault('worker ↔ PostgreSQL cut between COPY and COMMIT, healed after 30 s', {
       rows: 20_000, seed: 71, chunk: '32KiB', boundMs: 150_000,
       workerEnv: (i) => (i === 1 ? { COPYFLEET_FAILPOINTS: 'before-commit=3000' } : {}),
       fault: async (d) => {
-        const v = await victimOf(d);
-        c.net.cut('w1', ['pg']);
-        const at = Date.now();
-        // Keepalive after 5 s idle, 4 probes 6 s apart: the server drops it at about 29 s, inside the 30 s cut.
-        const dropped = await sessionGone(v.backend, at, 40_000);
-        expect(dropped).toBeLessThan(31_000); // PG_DEAD_PEER_MS, and the poll
+        const { at, dropped } = await cutInTransaction(d, ['pg']);
         await sleep(Math.max(0, 30_000 - (Date.now() - at)));
         c.net.heal('w1');
         return { cut: 'w1 ↔ PostgreSQL', cutS: Math.round((Date.now() - at) / 100) / 10, sessionDroppedS: dropped / 1000 };
       },
     });
     expect(r.attempts).toBeGreaterThan(r.chunks); // the cut chunk was done again
+  });
+
+  it('1b. a worker cut off from everything between COPY and COMMIT, never healed (its pod is gone): the other worker loads the chunk within the default bounds', async () => {
+    const r = await underFault('worker cut off from everything between COPY and COMMIT, never healed (default bounds)', {
+      rows: 20_000, seed: 70, chunk: '32KiB', boundMs: 90_000,
+      workerEnv: (i) => (i === 1 ? { COPYFLEET_FAILPOINTS: 'before-commit=3000' } : {}),
+      fault: async (d) => {
+        const { dropped } = await cutInTransaction(d, []);
+        // w1 stays cut (and running) to the end: only its lost lock and its dropped session free the chunk.
+        return { cut: 'w1 ↔ everything', cutS: 'for ever', sessionDroppedS: dropped / 1000 };
+      },
+    });
+    expect(r.attempts).toBeGreaterThan(r.chunks);
   });
 
   it('2. a worker cut off from Redis mid-chunk: its lock expires, the chunk goes to the other worker, the first commits; one copy, the second attempt a no-op', async () => {
@@ -233,6 +256,22 @@ describe.skipIf(why !== null)('network faults', () => {
           expect(d.workers.some((w) => /input store unavailable; the job waits for it/.test(w.stderr))).toBe(true);
           return {};
         }),
+    });
+  });
+
+  it('6b. the S3-compatible store answering slowly (16 kbit/s to every worker) for 60 s: reads crawl, nothing fails, exact', async () => {
+    await underFault('S3 answering slowly (16 kbit/s to every worker), 60 s', {
+      rows: 30_000, seed: 79, chunk: '16KiB', boundMs: 300_000, s3: true,
+      fault: async (_d, runId) => {
+        await waitFor('a few chunks loaded', async () => (await one(c.pool, 'SELECT count(loaded_at)::int AS n FROM copyfleet.chunks WHERE run_id = $1', [runId])).n >= 3, 60_000);
+        const loaded = async () => (await one(c.pool, 'SELECT count(loaded_at)::int AS n FROM copyfleet.chunks WHERE run_id = $1', [runId])).n as number;
+        const before = await loaded();
+        for (const w of ['w1', 'w2']) c.net.slow(w, 's3', '16kbit');
+        await sleep(60_000);
+        const during = (await loaded()) - before;
+        for (const w of ['w1', 'w2']) c.net.heal(w);
+        return { cut: 'S3 → w1, w2 at 16 kbit/s', cutS: 60, chunksLoadedWhileSlow: during };
+      },
     });
   });
 });

@@ -113,6 +113,7 @@ export class TestNet {
   private readonly subnet: string;
   private readonly children = new Set<ChildProcess>();
   private readonly cuts = new Map<string, Set<string>>();
+  private readonly slowed = new Set<string>();
   private closed = false;
   private readonly onExit = () => this.closeSync();
 
@@ -185,9 +186,19 @@ export class TestNet {
     }
   }
 
+  /** Make what `peer` sends to `name` crawl at `rate` (tc's units, e.g. 64kbit): a store answering slowly. */
+  slow(name: string, peer: string, rate: string): void {
+    const h = this.host(name);
+    const tc = (...a: string[]) => execFileSync('tc', a, { stdio: 'pipe' });
+    tc('class', 'replace', 'dev', h.outer, 'parent', '1:', 'classid', '1:3', 'htb', 'rate', rate, 'ceil', rate);
+    tc('filter', 'add', 'dev', h.outer, 'parent', '1:', 'protocol', 'ip', 'prio', '3', 'u32', 'match', 'ip', 'src', `${this.host(peer).ip}/32`, 'flowid', '1:3');
+    this.slowed.add(name);
+  }
+
   /** Restore every link of `name`. */
   heal(name: string): void {
     const h = this.host(name);
+    if (this.slowed.delete(name)) execFileSync('tc', ['filter', 'del', 'dev', h.outer, 'parent', '1:', 'prio', '3'], { stdio: 'pipe' });
     if (this.cuts.get(name)!.size === 0) return;
     inNs(h.ns, 'tc', 'filter', 'del', 'dev', 'eth0', 'parent', '1:', 'prio', '1');
     execFileSync('tc', ['filter', 'del', 'dev', h.outer, 'parent', '1:', 'prio', '1'], { stdio: 'pipe' });
