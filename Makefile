@@ -4,8 +4,9 @@
 #   make test
 #   make dashboard                  (runs, chunks, rejects and bull-board on DASHBOARD_PORT, default 3000)
 #   make chaos                      (the fault matrix; RELIABILITY.md says what it proves)
+#   make chaos-net                  (its network faults only: test hosts in network namespaces, root)
 #   make bench [BENCH_BYTES=1GiB]   (BENCHMARKS.md says what it measures)
-.PHONY: help setup build load dashboard test test-unit chaos bench down status clean
+.PHONY: help setup build load dashboard test test-unit chaos chaos-net bench down status clean
 
 CLI := node apps/cli/dist/main.js
 
@@ -28,8 +29,11 @@ dashboard: setup ## serve the web dashboard on DASHBOARD_PORT (default 3000; doc
 test: setup ## run the test suite against the real PostgreSQL and Redis
 	@node_modules/.bin/vitest run
 
-chaos: setup ## the fault matrix: kills, PostgreSQL/Redis restarts and outages on private services (~10 min)
+chaos: setup ## the fault matrix: kills, PostgreSQL/Redis restarts and outages, network partitions (root) on private services (~15 min)
 	@bash scripts/chaos.sh
+
+chaos-net: setup ## the network faults of the matrix only: partitions between test hosts in network namespaces (root, ~8 min)
+	@bash scripts/chaos.sh test/chaos/network
 
 bench: setup ## benchmark copyfleet against psql \copy, DuckDB and a Node script (BENCH_BYTES=1GiB); writes BENCHMARKS.md
 	@node_modules/.bin/tsc -b bench

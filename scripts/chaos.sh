@@ -9,6 +9,11 @@
 # are separate, started here, pointed at by DATABASE_URL/REDIS_URL, and stopped at the end.
 # The shared services are only started if they are down (make setup), never restarted.
 #
+# The network faults (test/chaos/network) put PostgreSQL, Redis, an S3-compatible server and
+# each copyfleet process on test hosts of their own (network namespaces on a bridge, addresses
+# from 198.18.0.0/15, nothing routed off the machine) and cut links between them. They need
+# root and iproute2 (ip, tc); elsewhere they say why and are skipped.
+#
 #   bash scripts/chaos.sh [vitest arguments, e.g. test/chaos/redis]
 #   CHAOS_RESULTS   where each case appends its result (default reports/chaos/results.jsonl);
 #                   the table of results is printed at the end and written next to it as .md

@@ -331,7 +331,11 @@ pg_start() { # PORT
   if [[ -f "$PG_LOG" ]] && (($(stat -c %s "$PG_LOG") > 64 * 1024 * 1024)); then mv -f "$PG_LOG" "$PG_LOG.old"; fi
   [[ "$PG_SOCK" != *"'"* ]] || die "socket directory path contains a quote: $PG_SOCK"
   opts="-p $port -k '$PG_SOCK' -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=256MB"
-  opts+=" -c fsync=on -c max_wal_size=4GB -c checkpoint_timeout=15min ${COPYFLEET_PG_OPTS:-}"
+  opts+=" -c fsync=on -c max_wal_size=4GB -c checkpoint_timeout=15min"
+  # Dead-connection bounds for every client (copyfleet sets the same on its own sessions,
+  # libs/db/src/pool.ts; RELIABILITY.md "Network faults"): a silent peer is dropped in 29 s.
+  opts+=" -c tcp_keepalives_idle=5 -c tcp_keepalives_interval=6 -c tcp_keepalives_count=4 -c tcp_user_timeout=29000"
+  opts+=" ${COPYFLEET_PG_OPTS:-}"
   if ! as_pg "$PG_BINDIR/pg_ctl" -D "$PGDATA_DIR" -l "$PG_LOG" -w -t "$PG_START_TIMEOUT" -s -o "$opts" start >/dev/null 2>&1; then
     pg_running || { pg_log_tail; die "PostgreSQL did not start (log: $(rel "$PG_LOG"))"; }
   fi

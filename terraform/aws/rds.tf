@@ -50,21 +50,28 @@ resource "aws_db_parameter_group" "postgres" {
     value        = "400" # workers x PG_POOL_MAX + the other processes + KEDA
     apply_method = "pending-reboot"
   }
-  # Dead-connection bounds: a worker killed mid-chunk holds its transaction (and its row lock on
-  # the ledger) until PostgreSQL notices. Keepalives find a vanished peer in ~2 minutes; an
-  # idle-in-transaction session is ended after 10 minutes (a live worker is never idle that long
-  # inside its chunk transaction).
+  # Dead-connection bounds (RELIABILITY.md, "Network faults"): a worker partitioned away or
+  # gone mid-chunk holds its transaction (and its row lock on the ledger) until PostgreSQL
+  # notices. copyfleet sets the same bounds on each of its sessions (libs/db/src/pool.ts: keepalive
+  # after 5 s idle, 4 probes 6 s apart, tcp_user_timeout 29 s — PG_DEAD_PEER_MS 30 s); here they are
+  # the server's defaults too, for every client. The workers' idle-in-transaction and statement
+  # timeouts are per session (a compaction may run long); the server-wide 10 minutes only bound
+  # other clients.
   parameter {
     name  = "tcp_keepalives_idle"
-    value = "60"
+    value = "5"
   }
   parameter {
     name  = "tcp_keepalives_interval"
-    value = "10"
+    value = "6"
   }
   parameter {
     name  = "tcp_keepalives_count"
-    value = "6"
+    value = "4"
+  }
+  parameter {
+    name  = "tcp_user_timeout"
+    value = "29000" # ms: data sent and not acknowledged for this long ends the connection
   }
   parameter {
     name  = "idle_in_transaction_session_timeout"

@@ -237,6 +237,15 @@ describe('migrations and schedules', () => {
   });
 });
 
+describe('network fault bounds', () => {
+  test('the ConfigMap passes the bounds on dead connections and outages to every process (RELIABILITY.md, "Network faults")', () => {
+    const cm = rendered('default').find((o) => o.kind === 'ConfigMap' && (o.data as Record<string, string> | undefined)?.CHUNK !== undefined)!;
+    expect(cm.data).toMatchObject({ TCP_KEEPALIVE_MS: '5000', PG_DEAD_PEER_MS: '30000', SOURCE_OUTAGE_MS: '900000' });
+    // Derived from CHUNK unless set.
+    expect(Object.keys(cm.data as object)).not.toContain('PG_IDLE_IN_TX_MS');
+  });
+});
+
 describe('secrets', () => {
   const secretNames = ['DATABASE_URL', 'REDIS_URL', 'DASHBOARD_TOKEN', 'KEDA_DATABASE_URL'];
 

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError, configToEnv, loadConfig, readTracePg } from './config.js';
+import { ConfigError, configToEnv, loadConfig, readTracePg, sessionTimeoutDefaults } from './config.js';
 import { maskUrl } from './secrets.js';
 import { parseSize } from './size.js';
 
@@ -158,5 +158,23 @@ describe('observability settings', () => {
     const again = loadConfig({}, configToEnv(c));
     expect(again.metricsPort).toBeNull();
     expect(again.notifyUrls).toEqual(c.notifyUrls);
+  });
+});
+
+describe('network fault bounds', () => {
+  it('derives the workers\' session timeouts from the chunk size, with floors, unless set', () => {
+    expect(sessionTimeoutDefaults(64 * 1024 ** 2)).toEqual({ idleInTxMs: 64_000, statementMs: 300_000 });
+    expect(sessionTimeoutDefaults(512 * 1024 ** 2)).toEqual({ idleInTxMs: 512_000, statementMs: 2_048_000 });
+    expect(sessionTimeoutDefaults(1024 ** 2)).toEqual({ idleInTxMs: 60_000, statementMs: 300_000 });
+    const c = loadConfig({}, { ...URLS, CHUNK: '256MiB' });
+    expect([c.tcpKeepaliveMs, c.pgDeadPeerMs, c.pgIdleInTxMs, c.pgStatementTimeoutMs, c.sourceOutageMs]).toEqual([5000, 30_000, 256_000, 1_024_000, 900_000]);
+    const set = loadConfig({}, { ...URLS, PG_IDLE_IN_TX_MS: '5000', PG_STATEMENT_TIMEOUT_MS: '9000' });
+    expect([set.pgIdleInTxMs, set.pgStatementTimeoutMs]).toEqual([5000, 9000]);
+    expect(configToEnv(c)).toMatchObject({ PG_IDLE_IN_TX_MS: '256000', PG_STATEMENT_TIMEOUT_MS: '1024000', PG_DEAD_PEER_MS: '30000' });
+  });
+
+  it('refuses a dead-peer bound the keepalive probes cannot fit in, saying what to change', () => {
+    expect(configError({ ...URLS, PG_DEAD_PEER_MS: '6000' })).toMatch(/PG_DEAD_PEER_MS: 6000 is less than TCP_KEEPALIVE_MS \(5000\) \+ 4000/);
+    expect(configError({ ...URLS, TCP_KEEPALIVE_MS: '10' })).toMatch(/TCP_KEEPALIVE_MS/);
   });
 });

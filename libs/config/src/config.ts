@@ -44,6 +44,36 @@ const schema = z.object({
   maxRecordBytes: size.pipe(z.number().int().min(1024)),
   /** PostgreSQL connections per worker process (one COPY at a time plus one for DDL). */
   pgPoolMax: int(1).max(64),
+  /**
+   * Idle time before the first TCP keepalive probe on every PostgreSQL and Redis
+   * connection, both ends (client sockets; the server's tcp_keepalives_idle for our
+   * sessions). Shorter than the idle timeout of any NAT or load balancer on the path
+   * keeps idle connections alive through it. @defaultValue 5000
+   */
+  tcpKeepaliveMs: int(1000),
+  /**
+   * How soon PostgreSQL drops a session of ours whose client stopped answering (a
+   * partition, a node gone): tcp_user_timeout, and keepalive probes that fail within it.
+   * Until then a dead worker's ledger row lock holds its chunk. @defaultValue 30000
+   */
+  pgDeadPeerMs: int(1000),
+  /**
+   * idle_in_transaction_session_timeout of the workers' sessions: a loading transaction
+   * waits for Node to parse its chunk; longer than this, the worker is stuck and its
+   * transaction is ended. @defaultValue max(60 s, 1 s per MiB of CHUNK)
+   */
+  pgIdleInTxMs: int(1000).optional(),
+  /**
+   * statement_timeout and lock_timeout of the workers' sessions: one COPY of a chunk, or a
+   * duplicate waiting on its ledger row. @defaultValue max(5 min, 4 s per MiB of CHUNK)
+   */
+  pgStatementTimeoutMs: int(1000).optional(),
+  /**
+   * How long a worker keeps its chunk through an outage of the input's store (S3
+   * unreachable, timing out, 5xx) without spending an attempt; past it every failure
+   * spends one. @defaultValue 900000 (15 min)
+   */
+  sourceOutageMs: int(0),
   /** Key prefix for the BullMQ queues, so several installations can share one Redis. */
   queuePrefix: z.string().regex(/^[A-Za-z0-9_.-]+$/),
   /** BullMQ lock: a chunk whose worker stops renewing it for this long is taken over. @defaultValue 30000 */
@@ -112,8 +142,25 @@ const schema = z.object({
   traceUiUrl: z.string(),
 });
 
-export type Config = z.infer<typeof schema>;
+type Parsed = z.infer<typeof schema>;
+/** The settings; the two workers' session timeouts always have a value (derived from CHUNK when unset). */
+export type Config = Omit<Parsed, 'pgIdleInTxMs' | 'pgStatementTimeoutMs'> & { pgIdleInTxMs: number; pgStatementTimeoutMs: number };
 export type ConfigInput = { [K in keyof Config]?: unknown };
+
+const MiB = 1024 ** 2;
+/**
+ * Defaults of the workers' session timeouts, from the chunk size. Inside a loading
+ * transaction Node parses its whole chunk (idle in transaction meanwhile) at tens of MiB/s
+ * on one core; a COPY streams it at tens of MiB/s too. The bounds assume 1 MiB/s for the
+ * parse and 256 KiB/s for the COPY (20–100× slower than measured), with floors of 60 s and
+ * 5 min: 64 MiB chunks → 64 s and 5 min; 512 MiB chunks → 512 s and 34 min.
+ */
+export function sessionTimeoutDefaults(chunkBytes: number): { idleInTxMs: number; statementMs: number } {
+  return {
+    idleInTxMs: Math.max(60_000, Math.ceil((chunkBytes / MiB) * 1000)),
+    statementMs: Math.max(300_000, Math.ceil((chunkBytes / MiB) * 4000)),
+  };
+}
 
 const ENV_KEYS: Record<keyof Config, string> = {
   databaseUrl: 'DATABASE_URL',
@@ -123,6 +170,11 @@ const ENV_KEYS: Record<keyof Config, string> = {
   workers: 'WORKERS',
   maxRecordBytes: 'MAX_RECORD_BYTES',
   pgPoolMax: 'PG_POOL_MAX',
+  tcpKeepaliveMs: 'TCP_KEEPALIVE_MS',
+  pgDeadPeerMs: 'PG_DEAD_PEER_MS',
+  pgIdleInTxMs: 'PG_IDLE_IN_TX_MS',
+  pgStatementTimeoutMs: 'PG_STATEMENT_TIMEOUT_MS',
+  sourceOutageMs: 'SOURCE_OUTAGE_MS',
   queuePrefix: 'QUEUE_PREFIX',
   lockDurationMs: 'LOCK_DURATION_MS',
   stalledIntervalMs: 'STALLED_INTERVAL_MS',
@@ -154,6 +206,9 @@ const DEFAULTS: ConfigInput = {
   workers: Math.max(1, cpus().length),
   maxRecordBytes: '64MiB',
   pgPoolMax: 2,
+  tcpKeepaliveMs: 5000,
+  pgDeadPeerMs: 30_000,
+  sourceOutageMs: 900_000,
   queuePrefix: 'copyfleet',
   lockDurationMs: 30_000,
   stalledIntervalMs: 15_000,
@@ -201,7 +256,16 @@ export function loadConfig(explicit: ConfigInput = {}, env: NodeJS.ProcessEnv = 
     });
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
-  return parsed.data;
+  const c = parsed.data;
+  // Keepalive probes (4 of them, after TCP_KEEPALIVE_MS idle) must fit in PG_DEAD_PEER_MS.
+  if (c.pgDeadPeerMs < c.tcpKeepaliveMs + 4000) {
+    throw new ConfigError(
+      `invalid configuration:\n  PG_DEAD_PEER_MS: ${c.pgDeadPeerMs} is less than TCP_KEEPALIVE_MS (${c.tcpKeepaliveMs}) + 4000; ` +
+        'make it larger (default 30000) or TCP_KEEPALIVE_MS smaller (default 5000)',
+    );
+  }
+  const d = sessionTimeoutDefaults(c.chunkBytes);
+  return { ...c, pgIdleInTxMs: c.pgIdleInTxMs ?? d.idleInTxMs, pgStatementTimeoutMs: c.pgStatementTimeoutMs ?? d.statementMs };
 }
 
 function nonEmpty(v: string | undefined): string | undefined {

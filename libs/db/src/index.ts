@@ -1,4 +1,4 @@
-export { createPool, type PoolOptions } from './pool.js';
+export { createPool, sessionOptions, type NetSettings, type PoolOptions, type SessionTimeouts } from './pool.js';
 export { migrate, listMigrations } from './migrate.js';
 export { copyWithIsolation, isRowError, type RowBatch, type CopyOutcome } from './copy.js';
 export { PartitionCache, leafTables, type LeafTable } from './partitions.js';

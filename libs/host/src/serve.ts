@@ -3,7 +3,9 @@
  * consumes one queue until SIGTERM/SIGINT.
  *
  * Failures (retry-policy.ts): while PostgreSQL is unavailable the job is kept and done
- * again once the server answers (no attempt spent); other errors are retried by BullMQ
+ * again once the server answers (no attempt spent); while the input's store is (S3
+ * unreachable, slow, 5xx) it is kept and done again after a backoff, up to
+ * SOURCE_OUTAGE_MS; other errors are retried by BullMQ
  * with capped exponential backoff and jitter; a chunk out of attempts is dead (ledger
  * dead_at), and once no chunk of its run is pending the run fails naming its dead chunks
  * (settle.ts). A process started while PostgreSQL is down waits for it.
@@ -16,6 +18,7 @@
  * stalled-job check then hands the chunk out again).
  */
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '@copyfleet/config';
 import { describeError, getRun, markChunkDead, recordChunkError, settleFiles, transitionRun, PartitionCache, type RunRow } from '@copyfleet/db';
 import { loadPack, PermanentChunkError, type ChunkResult, type ChunkRun } from '@copyfleet/loader';
@@ -26,7 +29,7 @@ import { announceRunEnd, chunkSourceOf, compactRun, createLogger, openContextPat
 import {
   Attr, recordChunkFailed, recordChunkLoaded, recordChunkSkipped, SpanName, startObservability, withParentContext, withSpan,
 } from '@copyfleet/telemetry';
-import { failureAction, waitForDatabase } from './retry-policy.js';
+import { failureAction, sourceWaitMs, waitForDatabase } from './retry-policy.js';
 
 export type Role = 'worker' | 'compactor' | 'reporter';
 
@@ -68,7 +71,7 @@ export async function serve(config: Config, role: Role): Promise<void> {
   const ctx = await openContextPatiently(config, role, log, stop.signal);
   if (!ctx) return void (await obs.shutdown());
   if (stop.signal.aborted) return void (await ctx.close()); // stopped during start-up
-  const connection = createRedis(config.redisUrl, { blocking: true });
+  const connection = createRedis(config.redisUrl, { blocking: true, keepAliveMs: config.tcpKeepaliveMs });
   const opts = {
     prefix: config.queuePrefix,
     lockDurationMs: config.lockDurationMs,
@@ -130,11 +133,26 @@ const MAX_WAIT_ROUNDS = 10;
 async function patiently<T>(ctx: Context, log: Logger, holder: Holder, job: Job, token: string | undefined, work: () => Promise<T>, onFailure?: (err: unknown) => Promise<void>): Promise<T> {
   holder.current = token ? { job, token } : null;
   try {
+    let sourceDownSince: number | null = null;
+    let sourceFailures = 0;
     for (let rounds = 1; ; rounds++) {
       try {
         return await work();
       } catch (err) {
         const action = failureAction(err);
+        if (action === 'wait-source') {
+          sourceDownSince ??= Date.now();
+          if (Date.now() - sourceDownSince < ctx.config.sourceOutageMs) {
+            const delay = sourceWaitMs(++sourceFailures);
+            log.warn('input store unavailable; the job waits for it', { job: job.id, failures: sourceFailures, retryInMs: delay, error: describeError(err) });
+            await sleep(delay, undefined, { signal: holder.stopping }).catch(() => undefined);
+            if (!holder.stopping.aborted) continue;
+            if (token) {
+              await job.moveToWait(token);
+              throw new WaitingError();
+            }
+          }
+        }
         if (action === 'wait' && rounds <= MAX_WAIT_ROUNDS) {
           log.warn('PostgreSQL unavailable; the job waits for it', { job: job.id, error: describeError(err) });
           const up = await waitForDatabase(ctx.pool, holder.stopping, (n, e, delay) =>

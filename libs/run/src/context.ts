@@ -14,7 +14,13 @@ export interface Context {
 }
 
 export async function openContext(config: Config, role: string, log: Logger = createLogger(role)): Promise<Context> {
-  const pool = createPool(config.databaseUrl, { max: config.pgPoolMax, applicationName: `copyfleet-${role}-${process.pid}` });
+  const pool = createPool(config.databaseUrl, {
+    max: config.pgPoolMax,
+    applicationName: `copyfleet-${role}-${process.pid}`,
+    net: { keepaliveMs: config.tcpKeepaliveMs, deadPeerMs: config.pgDeadPeerMs },
+    // Loading sessions only: a compaction or a report may rightly run for long.
+    ...(role === 'worker' ? { session: { idleInTxMs: config.pgIdleInTxMs, statementMs: config.pgStatementTimeoutMs } } : {}),
+  });
   try {
     await migrate(pool);
   } catch (err) {
@@ -22,7 +28,7 @@ export async function openContext(config: Config, role: string, log: Logger = cr
     throw err;
   }
   const warn = throttled(log.warn, 10_000);
-  const queues = new Queues(createRedis(config.redisUrl, { blocking: false }), {
+  const queues = new Queues(createRedis(config.redisUrl, { blocking: false, keepAliveMs: config.tcpKeepaliveMs }), {
     prefix: config.queuePrefix,
     attempts: config.attempts,
     backoffMs: config.backoffMs,

@@ -36,13 +36,19 @@ export interface LocalS3 {
   close(): Promise<void>;
 }
 
-export async function startLocalS3(): Promise<LocalS3> {
+/**
+ * `address`: where it listens (127.0.0.1); `prefix`: a command the server runs under, e.g.
+ * `['ip', 'netns', 'exec', NS]` to put it on a test host of its own (test/chaos/network).
+ */
+export async function startLocalS3(opts: { address?: string; prefix?: string[] } = {}): Promise<LocalS3> {
   const directory = mkdtempSync(join(tmpdir(), 'cf-s3-'));
+  const address = opts.address ?? '127.0.0.1';
   const script =
     "const S3rver = require('s3rver');" +
-    "new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: process.argv[1] }).run()" +
+    "new S3rver({ address: process.argv[2], port: 0, silent: true, directory: process.argv[1] }).run()" +
     '.then(({ port }) => process.stdout.write(port + "\\n"), (e) => { console.error(e); process.exit(1); });';
-  const server = spawn(process.execPath, ['--openssl-legacy-provider', '-e', script, directory], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [cmd, ...args] = [...(opts.prefix ?? []), process.execPath, '--openssl-legacy-provider', '-e', script, directory, address];
+  const server = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   server.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   await Promise.race([
@@ -52,7 +58,7 @@ export async function startLocalS3(): Promise<LocalS3> {
     }),
   ]);
   const port = Number(out.trim());
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `http://${address}:${port}`;
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'; // as s3Client() does
   const client = new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials: LOCAL_S3_CREDENTIALS });
   return {

@@ -77,6 +77,17 @@ run "copyfleet_environment" {
     error_message = "The bulk-load and dead-connection parameters must be set."
   }
   assert {
+    # copyfleet's PG_DEAD_PEER_MS (30 s): a silent client is dropped within it (RELIABILITY.md, "Network faults").
+    condition = (
+      sum([for p in aws_db_parameter_group.postgres.parameter : tonumber(p.value) if p.name == "tcp_keepalives_idle"]) +
+      sum([for p in aws_db_parameter_group.postgres.parameter : tonumber(p.value) if p.name == "tcp_keepalives_interval"]) *
+      sum([for p in aws_db_parameter_group.postgres.parameter : tonumber(p.value) if p.name == "tcp_keepalives_count"]) <= 30 &&
+      sum([for p in aws_db_parameter_group.postgres.parameter : tonumber(p.value) if p.name == "tcp_user_timeout"]) <= 30000 &&
+      sum([for p in aws_db_parameter_group.postgres.parameter : tonumber(p.value) if p.name == "tcp_user_timeout"]) > 0
+    )
+    error_message = "Keepalive probes and tcp_user_timeout must drop a silent client within 30 s (PG_DEAD_PEER_MS)."
+  }
+  assert {
     condition     = aws_db_instance.postgres.parameter_group_name == aws_db_parameter_group.postgres.name
     error_message = "RDS must use the bulk-load parameter group."
   }
