@@ -222,7 +222,9 @@ function chunkProcessor(ctx: Context, log: Logger, holder: Holder) {
         await settleRun(ctx, data.runId);
         return outcome;
       } catch (err) {
-        if (tasks.length === 1 || failureAction(err) === 'wait') throw err;
+        // An outage (PostgreSQL, the input's store) is waited out by the whole pack.
+        const action = failureAction(err);
+        if (tasks.length === 1 || action === 'wait' || action === 'wait-source') throw err;
         // A pack that cannot load whole (a file changed, rows PostgreSQL refused unparsed): its
         // chunks go to the queue one by one, each with its own attempts, and one bad file stops no other.
         log.info('pack unpacked: its chunks are queued one by one', { job: job.id, chunks: tasks.length, reason: describeError(err) });
