@@ -52,8 +52,10 @@ export class ClusterError extends Error {
 
 /** The splitter Service's name as the chart's copyfleet.fullname helper builds it (charts/copyfleet/templates/_helpers.tpl). */
 export function splitterServiceName(release = 'copyfleet', chart = 'copyfleet'): string {
-  const fullname = (release.includes(chart) ? release : `${release}-${chart}`).slice(0, 63).replace(/-+$/, '');
-  return `${fullname.slice(0, 62 - 'splitter'.length).replace(/-+$/, '')}-splitter`;
+  // As Sprig writes them: trunc N keeps N characters, trimSuffix "-" removes one trailing "-".
+  const trimDash = (v: string): string => (v.endsWith('-') ? v.slice(0, -1) : v);
+  const fullname = trimDash((release.includes(chart) ? release : `${release}-${chart}`).slice(0, 63));
+  return trimDash(`${fullname.slice(0, 62 - 'splitter'.length)}-splitter`);
 }
 
 export class SplitterClient {
