@@ -82,7 +82,7 @@ describe('copyfleet load --cluster', () => {
     const submit = mine.find((r) => r.method === 'POST' && r.path === `${proxy}/api/loads`);
     expect(submit, mine.map((r) => `${r.method} ${r.path}`).join('\n')).toBeDefined();
     expect(JSON.parse(submit!.body)).toEqual({ inputs: [`s3://${BUCKET}/landing/`], table });
-    expect(mine.some((r) => r.method === 'GET' && new RegExp(`^${proxy}/api/runs/\\d+$`).test(r.path))).toBe(true);
+    expect(mine.some((r) => r.method === 'GET' && new RegExp(`^${proxy}/api/runs/\\d+\\?report=false$`).test(r.path))).toBe(true);
     // Every request of the CLI authenticated to the API server with the kubeconfig's token; the splitter's in its own header.
     const fromCli = mine.filter((r) => r.path.startsWith(proxy));
     for (const r of fromCli) {

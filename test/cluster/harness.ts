@@ -26,6 +26,12 @@ export async function scratchDatabase(): Promise<ScratchDb> {
     pool,
     async drop() {
       await pool.end();
+      // Connections closing now would get FORCE's termination as an unhandled error: let them go first.
+      for (let i = 0; i < 50; i++) {
+        const { rows } = await adminPool.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+        if (rows[0]!.n === 0) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
       await adminPool.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await adminPool.end();
     },

@@ -69,8 +69,9 @@ export async function clusterResume(runId: string, o: ClusterOptions): Promise<n
 }
 
 export async function clusterStatus(runId: string, o: ClusterOptions & { json?: boolean }): Promise<void> {
-  const view = await client(o).run(runId);
-  process.stdout.write(o.json ? `${JSON.stringify(view.report, null, 2)}\n` : formatRunStatus(view.report));
+  const { report } = await client(o).run(runId);
+  if (!report) throw new LoadRequestError(`the splitter sent no status report for run ${runId}`);
+  process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatRunStatus(report));
 }
 
 export async function clusterCancel(runId: string, o: ClusterOptions): Promise<void> {
@@ -92,7 +93,7 @@ async function follow(c: SplitterClient, runId: string, headline: string): Promi
     while (!abort.signal.aborted) {
       let view: RunView | null = null;
       try {
-        view = await c.run(runId);
+        view = await c.run(runId, false);
         troubles = 0;
       } catch (err) {
         // The run goes on in the cluster whatever happens here: keep asking, then give up saying how to look later.

@@ -2,8 +2,9 @@
  * The splitter service's HTTP API (Express 5), what `copyfleet load --cluster` talks to:
  *
  *   POST /api/loads               plan a load (startRun) → 202 with the started run
- *   GET  /api/runs/:id            the run row, its progress and status report; once it has
- *                                 ended also its files note and the exit code a CLI gives
+ *   GET  /api/runs/:id            the run row, its progress and status report (not with
+ *                                 ?report=false: the report asks Redis about every chunk);
+ *                                 once it has ended also its files note and the exit code a CLI gives
  *   POST /api/runs/:id/cancel     cancelRun
  *   POST /api/runs/:id/resume     resumeRun → 202; followed to its end again
  *   GET  /healthz /readyz         alive; ready when PostgreSQL answers at the expected schema
@@ -109,7 +110,7 @@ export function createSplitterApp(opts: SplitterAppOptions): express.Express {
     const id = param(req, 'id');
     const run = await getRun(ctx.pool, id);
     if (!run) return void res.status(404).json({ error: `run ${id} does not exist` });
-    const [progress, report] = await Promise.all([runProgress(ctx.pool, id), describeRun(ctx, id)]);
+    const [progress, report] = await Promise.all([runProgress(ctx.pool, id), req.query.report === 'false' ? null : describeRun(ctx, id)]);
     const ended = run.status === 'done' || run.status === 'failed' || run.status === 'cancelled';
     res.json({
       run,

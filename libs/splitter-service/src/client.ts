@@ -40,7 +40,8 @@ export interface ClusterTarget {
 export interface RunView {
   run: RunRow;
   progress: RunProgress;
-  report: RunStatusReport;
+  /** Null when asked without it. */
+  report: RunStatusReport | null;
   ended: boolean;
   filesNote: string | null;
   exitCode: 0 | 1 | 2 | null;
@@ -89,8 +90,9 @@ export class SplitterClient {
     return this.call<StartedRun>('POST', '/api/loads', body);
   }
 
-  run(runId: string): Promise<RunView> {
-    return this.call<RunView>('GET', `/api/runs/${encodeURIComponent(runId)}`);
+  /** The run; without its status report (cheaper: no look at Redis) when `report` is false. */
+  run(runId: string, report = true): Promise<RunView> {
+    return this.call<RunView>('GET', `/api/runs/${encodeURIComponent(runId)}${report ? '' : '?report=false'}`);
   }
 
   cancel(runId: string): Promise<{ runId: string; status: string; removedJobs: number; inFlight: number }> {
