@@ -94,7 +94,7 @@ describe('copyfleet load --cluster', () => {
     }
   });
 
-  it('status --cluster prints the run; cancel --cluster of a done run says why not', async () => {
+  it('status --cluster prints the run; cancel and resume --cluster of a done run say why not', async () => {
     const file = join(t.dir, 'one.csv');
     writeFileSync(file, csvText(40));
     const load = await runCli(['load', '--cluster', file, '--table', uniqueName('cl_one')], cliEnv);
@@ -108,6 +108,9 @@ describe('copyfleet load --cluster', () => {
     const cancel = await runCli(['cancel', '--cluster', runId], cliEnv);
     expect(cancel.code).toBe(1);
     expect(cancel.stderr).toMatch(new RegExp(`run ${runId} is done: only a planning or running run can be cancelled`));
+    const resume = await runCli(['resume', '--cluster', runId], cliEnv);
+    expect(resume.code).toBe(1);
+    expect(resume.stderr).toMatch(new RegExp(`run ${runId} is done: nothing to continue`));
   });
 
   it('refuses inputs the pods cannot see, and says why a request did not get through', async () => {
