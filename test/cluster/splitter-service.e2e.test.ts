@@ -83,6 +83,7 @@ describe('POST /api/loads', () => {
       [{ inputs: [join(t.dir, 'orders.csv')], spec: 'table:\n  name: t\n  partiton: none\n' }, 400, /spec:3:3: table: .*partiton/],
       [{ inputs: ['/a.csv'], spec: 'x: 1', dataset: '/d.yaml' }, 400, /not both/],
       ['{not json', 400, /body is not JSON/],
+      [{ spec: 'sources:\n  - { name: a, path: a.csv }\n  - { name: b, path: s3://x/b.csv }\n' }, 400, /a spec sent as text has no folder for its relative source paths \(a\.csv\): give data/],
     ];
     for (const [body, code, message] of cases) {
       const res = await post('/api/loads', body);

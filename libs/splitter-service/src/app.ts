@@ -20,11 +20,12 @@
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { classifyDbError, getRun, runProgress, schemaStatus } from '@copyfleet/db';
 import { LoadRequestError } from '@copyfleet/design';
 import { Auth, changesState, crossSiteReason } from '@copyfleet/http-auth';
 import { describeRun } from '@copyfleet/inspect';
+import { datasetSources, parseDatasetSpec } from '@copyfleet/spec';
 import { cancelRun, filesNote, resumeRun, runExitCode, startRun, UnreachableError, type Context, type Logger, type RunRequest } from '@copyfleet/run';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
@@ -98,6 +99,12 @@ export function createSplitterApp(opts: SplitterAppOptions): express.Express {
       return void res.status(400).json({ error: `bad load request: ${why}` });
     }
     const body = parsed.data;
+    const noFolder = body.spec !== undefined && !body.data ? relativeSources(body.spec) : [];
+    if (noFolder.length > 0) {
+      return void res.status(400).json({
+        error: `bad load request: a spec sent as text has no folder for its relative source paths (${noFolder.join(', ')}): give data (a directory the splitter and workers can read), or s3:// or absolute paths in the spec`,
+      });
+    }
     const started = await withSpecFile(body.spec, (specPath) => startRun(ctx, requestOf(body, specPath)));
     void finalizer.follow(started.runId);
     log.info('load started', { run: started.runId, table: started.table, files: started.files, chunks: started.chunks, resumed: started.resumed });
@@ -171,6 +178,15 @@ function errorResponse(err: unknown): [number, string] {
   if (err instanceof LoadRequestError) return [/does not exist/.test(e.message) ? 404 : /^run \d+ is /.test(e.message) ? 409 : 400, e.message];
   if (USER_ERRORS.includes(e.name)) return [400, e.message];
   return [500, 'the splitter service could not carry out this request: see its log'];
+}
+
+/** Source paths of a multi-source spec that are relative (empty when it does not parse: startRun then says why). */
+function relativeSources(text: string): string[] {
+  try {
+    return (datasetSources(parseDatasetSpec(text, 'spec')) ?? []).map((s) => s.path).filter((p) => !/^s3:\/\//i.test(p) && !isAbsolute(p));
+  } catch {
+    return [];
+  }
 }
 
 /** A spec given as text is read from a private temporary file (the spec reader reads files); its name in messages is "spec". */
