@@ -146,6 +146,22 @@ describe('access', () => {
 });
 
 describe('readiness', () => {
+  it('serves /healthz, /readyz and /metrics on METRICS_PORT like the other long-running processes', async () => {
+    const svc = await startService({ ...env, METRICS_PORT: '0', LOG_LEVEL: 'info' });
+    try {
+      await expect.poll(() => /ops endpoint port=(\d+)/.test(svc.output()), { timeout: 5000 }).toBe(true);
+      const port = /ops endpoint port=(\d+)/.exec(svc.output())![1]!;
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+      expect([ready.status, await ready.text()]).toEqual([200, 'ready\n']);
+      const metrics = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect(metrics.status).toBe(200);
+      expect(await metrics.text()).toMatch(/^# (HELP|TYPE) /m);
+    } finally {
+      await svc.stop();
+    }
+  });
+
   it('/readyz is ready at the expected schema version, not on a database without the schema', async () => {
     const ready = (await (await fetch(`${service.url}/readyz`)).json()) as { ready: boolean; schema: { current: number; expected: number } };
     expect(ready.ready).toBe(true);
