@@ -118,6 +118,10 @@ describe('copyfleet load --cluster', () => {
     expect(local.code).toBe(1);
     expect(local.stderr).toMatch(/data\/trips\.csv is a path on this machine: with --cluster .* Give s3:\/\/ URIs/);
 
+    const flags = await runCli(['load', '--cluster', 's3://b/x.csv', '--workers', '4'], cliEnv);
+    expect(flags.code).toBe(1);
+    expect(flags.stderr).toMatch(/--workers and --chunk do not apply with --cluster/);
+
     const wrongKube = join(t.dir, 'kubeconfig-wrong');
     writeKubeconfig(wrongKube, kube.url, 'not-the-token', NS);
     const refused = await runCli(['status', '--cluster', '1'], { ...cliEnv, KUBECONFIG: wrongKube });

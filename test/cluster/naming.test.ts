@@ -14,6 +14,14 @@ describe('the splitter Service name --release gives', () => {
   });
 });
 
+describe('make load … CLUSTER=1', () => {
+  test('passes --cluster to copyfleet load', () => {
+    const out = run('make', ['-n', '-C', join(chartDir, '..', '..'), 'load', 'FILE=s3://landing/trips/', 'CLUSTER=1', 'TABLE=trips']);
+    expect(out).toMatch(/main\.js load --cluster "s3:\/\/landing\/trips\/"\s+--table "trips"/);
+    expect(run('make', ['-n', '-C', join(chartDir, '..', '..'), 'load', 'FILE=x.csv'])).not.toContain('--cluster');
+  });
+});
+
 describe('worker count without KEDA', () => {
   test('ceil(pending ÷ chunks per worker) within min and max; the minimum when nothing waits', () => {
     const o = { min: 0, max: 5, chunksPerWorker: 2 };

@@ -63,7 +63,10 @@ addClusterOptions(program.command('load'), 'submit the load and follow it')
   .addOption(dataOption())
   .addOption(reloadOption())
   .action(async (inputs: string[], o) => {
-    if (o.cluster) return void (process.exitCode = await clusterLoad(requestFrom(inputs, o), clusterOf(o)));
+    if (o.cluster) {
+      if (o.workers || o.chunk) throw new LoadRequestError('--workers and --chunk do not apply with --cluster: the cluster scales its workers (KEDA or the splitter), and its chunk size is the chart\'s config.chunk');
+      return void (process.exitCode = await clusterLoad(requestFrom(inputs, o), clusterOf(o)));
+    }
     const explicit: ConfigInput = {};
     if (o.workers) explicit.workers = o.workers;
     if (o.chunk) explicit.chunkBytes = o.chunk;
@@ -148,7 +151,10 @@ addClusterOptions(program.command('resume'), 'resume the run and follow it')
   .option('--workers <n>', 'worker processes', (v) => positive(v))
   .addOption(detachOption)
   .action(async (runId: string, o: { workers?: number; detach?: boolean; cluster?: boolean; namespace?: string; release?: string }) => {
-    if (o.cluster) return void (process.exitCode = await clusterResume(runId, clusterOf(o)));
+    if (o.cluster) {
+      if (o.workers || o.detach) throw new LoadRequestError('--workers and --detach do not apply with --cluster: the cluster runs the workers, and Ctrl-C stops only the following');
+      return void (process.exitCode = await clusterResume(runId, clusterOf(o)));
+    }
     process.exitCode = await continueCommand(loadConfig(o.workers ? { workers: o.workers } : {}), runId, { detach: o.detach === true });
   });
 
