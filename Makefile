@@ -1,5 +1,6 @@
 # copyfleet: thin entry points; the logic lives in libs/ and scripts/.
 #   make load FILE=data.csv|dir/|'glob*.csv'|s3://bucket/prefix/ [RELOAD=1] [TABLE=t] [WORKERS=n] [CHUNK=64MiB] [KEY=a,b] [PARTITION=month] [DATASET=spec.yaml]
+#   make load FILE=s3://bucket/prefix/ CLUSTER=1   (through the splitter service in the current kube context; docs/cluster-mode.md)
 #   make load DATASET=spec.yaml [DATA=dir] [RELOAD=1]   (a spec with sources: several tables, one run)
 #   make test
 #   make dashboard                  (runs, chunks, rejects and bull-board on DASHBOARD_PORT, default 3000)
@@ -19,9 +20,9 @@ setup: ## install dependencies, build, and start PostgreSQL + Redis unless confi
 build: ## compile the TypeScript workspaces
 	@node_modules/.bin/tsc -b
 
-load: setup ## load FILE (a file, dir/, 'glob', s3://prefix/) or a DATASET's sources (DATA: their folder) into PostgreSQL (TABLE, WORKERS, CHUNK, KEY, PARTITION, RELOAD=1, TRACE=1)
+load: setup ## load FILE (a file, dir/, 'glob', s3://prefix/) or a DATASET's sources (DATA: their folder) into PostgreSQL (TABLE, WORKERS, CHUNK, KEY, PARTITION, RELOAD=1, TRACE=1, CLUSTER=1)
 	@test -n "$(FILE)$(DATASET)" || { echo "usage: make load FILE=path/to/file.csv [TABLE=name] [WORKERS=n] [CHUNK=64MiB] [KEY=col,...] [PARTITION=day|week|month|year|none] [DATASET=spec.yaml], or make load DATASET=spec.yaml [DATA=dir] for a dataset of several tables" >&2; exit 2; }
-	@$(if $(TRACE),bash scripts/with-trace.sh) $(CLI) load $(if $(FILE),"$(FILE)") $(if $(RELOAD),--reload) $(if $(TABLE),--table "$(TABLE)") $(if $(KEY),--key "$(KEY)") $(if $(PARTITION),--partition "$(PARTITION)") $(if $(DATASET),--dataset "$(DATASET)") $(if $(DATA),--data "$(DATA)")
+	@$(if $(TRACE),bash scripts/with-trace.sh) $(CLI) load $(if $(CLUSTER),--cluster) $(if $(FILE),"$(FILE)") $(if $(RELOAD),--reload) $(if $(TABLE),--table "$(TABLE)") $(if $(KEY),--key "$(KEY)") $(if $(PARTITION),--partition "$(PARTITION)") $(if $(DATASET),--dataset "$(DATASET)") $(if $(DATA),--data "$(DATA)")
 
 dashboard: setup ## serve the web dashboard on DASHBOARD_PORT (default 3000; docs/dashboard.md)
 	@$(CLI) dashboard

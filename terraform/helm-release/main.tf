@@ -27,6 +27,7 @@ resource "kubernetes_secret_v1" "connections" {
     KEDA_DATABASE_URL = var.keda_database_url
     REDIS_URL         = var.redis_url
     DASHBOARD_TOKEN   = var.dashboard_token
+    SPLITTER_TOKEN    = var.splitter_token
   }
 }
 

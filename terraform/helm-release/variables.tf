@@ -58,6 +58,12 @@ variable "dashboard_token" {
   sensitive   = true
 }
 
+variable "splitter_token" {
+  description = "SPLITTER_TOKEN: the splitter service API's token (copyfleet load --cluster sends it)."
+  type        = string
+  sensitive   = true
+}
+
 variable "image_repository" {
   description = "copyfleet image repository."
   type        = string

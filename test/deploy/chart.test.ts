@@ -129,6 +129,7 @@ describe('workers and scaling', () => {
     expect(replicas('default')).toBeUndefined(); // KEDA
     expect(replicas('hpa-values.yaml')).toBeUndefined(); // CPU HPA
     expect(replicas('static-values.yaml')).toBe(6);
+    expect(replicas('dev-values.yaml')).toBeUndefined(); // the splitter service scales it (splitter.scaleWorkers, no KEDA or HPA)
     expect((get(rendered('default'), 'Deployment', '-splitter').spec as any).replicas).toBe(1);
     expect(find(rendered('default'), 'HorizontalPodAutoscaler', '-worker')).toBeUndefined();
     expect(find(rendered('static-values.yaml'), 'HorizontalPodAutoscaler', '-worker')).toBeUndefined();
@@ -247,7 +248,7 @@ describe('network fault bounds', () => {
 });
 
 describe('secrets', () => {
-  const secretNames = ['DATABASE_URL', 'REDIS_URL', 'DASHBOARD_TOKEN', 'KEDA_DATABASE_URL'];
+  const secretNames = ['DATABASE_URL', 'REDIS_URL', 'DASHBOARD_TOKEN', 'SPLITTER_TOKEN', 'KEDA_DATABASE_URL'];
 
   test.each(['default', 'keda-values.yaml', 'full-values.yaml', 'hpa-values.yaml', 'static-values.yaml'])(
     'with existingSecret (%s) no Secret is created and no secret is inlined in a ConfigMap or env value',
@@ -333,8 +334,9 @@ describe('security and probes', () => {
     }
   });
 
-  test('RBAC: one Role, for the splitter, get/patch on the worker Deployment scale only; no API token for anyone else', () => {
-    const objs = rendered('default');
+  test('RBAC: one Role, for the splitter, get/patch on the worker Deployment scale only, and only when it scales the workers', () => {
+    // dev-values: no KEDA, no HPA, splitter.scaleWorkers (the default) → the splitter owns the worker count.
+    const objs = rendered('dev-values.yaml');
     expect(objs.filter((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding')).toEqual([]);
     const roles = objs.filter((o) => o.kind === 'Role');
     expect(roles.map((r) => r.metadata.name)).toEqual(['copyfleet-splitter']);
@@ -343,13 +345,35 @@ describe('security and probes', () => {
     ]);
     const binding = get(objs, 'RoleBinding', '-splitter') as any;
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'copyfleet-splitter', namespace: 'data' }]);
-    for (const w of workloads(objs)) {
+    const tokenFor = (o: K8sObject[]) => Object.fromEntries(workloads(o).filter((x) => !/-(postgres|redis)$/.test(x.metadata.name)).map((w) => [w.metadata.name, (podSpec(w) as any).automountServiceAccountToken]));
+    for (const w of workloads(objs).filter((x) => !/-(postgres|redis)$/.test(x.metadata.name))) {
       const pod = podSpec(w)! as any;
       expect(pod.serviceAccountName).toBe(`copyfleet-${w.metadata.name.replace(/^copyfleet-/, '').replace(/-\d+$/, '')}`);
       expect(pod.automountServiceAccountToken, w.metadata.name).toBe(w.metadata.name === 'copyfleet-splitter');
       expect(find(objs, 'ServiceAccount', pod.serviceAccountName.replace(/^copyfleet/, '')), pod.serviceAccountName).toBeDefined();
     }
-    expect(rendered('static-values.yaml').filter((o) => o.kind === 'Role')).toEqual([]);
+    const env = Object.fromEntries(containersOf(get(objs, 'Deployment', '-splitter'))[0]!.env!.map((e) => [e.name, e.value ?? e.valueFrom]));
+    expect(env).toMatchObject({ SCALE_WORKERS: 'true', WORKER_DEPLOYMENT: 'copyfleet-worker', SCALE_WORKERS_MIN: '1', SCALE_WORKERS_MAX: '10', CHUNKS_PER_WORKER: '2' });
+    expect(env.POD_NAMESPACE).toEqual({ fieldRef: { fieldPath: 'metadata.namespace' } });
+    // KEDA or the HPA owns the worker count (default, hpa), or scaleWorkers is off (static): no Role, no API token, SCALE_WORKERS false.
+    for (const name of ['default', 'hpa-values.yaml', 'static-values.yaml']) {
+      const o = rendered(name);
+      expect(o.filter((x) => x.kind === 'Role' || x.kind === 'RoleBinding'), name).toEqual([]);
+      expect(Object.values(tokenFor(o)).every((v) => v === false), name).toBe(true);
+      const e = containersOf(get(o, 'Deployment', '-splitter'))[0]!.env!;
+      expect(e.find((x) => x.name === 'SCALE_WORKERS')?.value, name).toBe('false');
+      expect(e.map((x) => x.name), name).not.toContain('WORKER_DEPLOYMENT');
+    }
+  });
+
+  test('the splitter API listens on the pod address and takes SPLITTER_TOKEN from the Secret', () => {
+    const e = containersOf(get(rendered('default'), 'Deployment', '-splitter'))[0]!.env!;
+    expect(e.find((x) => x.name === 'SPLITTER_HOST')?.value).toBe('0.0.0.0');
+    expect(e.find((x) => x.name === 'SPLITTER_PORT')?.value).toBe('8080');
+    expect(e.find((x) => x.name === 'SPLITTER_TOKEN')?.valueFrom).toEqual({ secretKeyRef: { name: 'copyfleet', key: 'SPLITTER_TOKEN' } });
+    const svc = get(rendered('default'), 'Service', '-splitter') as any;
+    expect(svc.metadata.name).toBe('copyfleet-splitter');
+    expect(svc.spec.ports).toEqual([{ name: 'http', port: 8080, targetPort: 'http', protocol: 'TCP' }]);
   });
 
   test('NetworkPolicies select every workload; workers may reach only DNS, PostgreSQL, Redis, HTTPS and OTLP', () => {

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseHcl } from '@cdktf/hcl2json';
 import { afterAll, describe, expect, test } from 'vitest';
+import { parse } from 'yaml';
 import { helmTemplate, repoRoot, run } from './manifests.js';
 
 const terraform = (() => {
@@ -92,8 +93,10 @@ describe('terraform/helm-release (parsed only: its providers cannot be installed
     expect(values).toMatch(/existingSecret\s*=\s*kubernetes_secret_v1\.connections/);
     // the Secret holds exactly the keys the chart reads by default (values.yaml secretKeys + KEDA's key)
     const secret = root.resource.kubernetes_secret_v1.connections[0];
-    expect(Object.keys(secret.data).sort()).toEqual(['DASHBOARD_TOKEN', 'DATABASE_URL', 'KEDA_DATABASE_URL', 'REDIS_URL']);
-    for (const v of ['database_url', 'keda_database_url', 'redis_url', 'dashboard_token']) {
+    expect(Object.keys(secret.data).sort()).toEqual(['DASHBOARD_TOKEN', 'DATABASE_URL', 'KEDA_DATABASE_URL', 'REDIS_URL', 'SPLITTER_TOKEN']);
+    const chartValues = parse(readFileSync(join(repoRoot, 'charts', 'copyfleet', 'values.yaml'), 'utf8')) as { secretKeys: Record<string, string>; autoscaling: { keda: { connectionSecret: { key: string } } } };
+    expect(Object.keys(secret.data).sort()).toEqual([...Object.values(chartValues.secretKeys), chartValues.autoscaling.keda.connectionSecret.key].sort());
+    for (const v of ['database_url', 'keda_database_url', 'redis_url', 'dashboard_token', 'splitter_token']) {
       expect(root.variable[v][0].sensitive, v).toBe(true);
     }
     expect(Object.keys(root.terraform[0].required_providers[0]).sort()).toEqual(['helm', 'kubernetes']);

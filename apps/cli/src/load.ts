@@ -7,8 +7,7 @@
 import { spawn } from 'node:child_process';
 import { formatBytes, type Config } from '@copyfleet/config';
 import { listInputs, normalizeSourceUri } from '@copyfleet/source';
-import { fileCounts, type RunRow } from '@copyfleet/db';
-import { createLogger, filesNote, openContextPatiently, type Context, type RunRequest, type StartedRun } from '@copyfleet/run';
+import { createLogger, filesNote, openContextPatiently, runExitCode, type RunRequest, type StartedRun } from '@copyfleet/run';
 import { LocalRun } from './local-run.js';
 
 export async function loadCommand(config: Config, req: RunRequest): Promise<number> {
@@ -32,7 +31,7 @@ export async function loadCommand(config: Config, req: RunRequest): Promise<numb
     const run = await local.watch(ctx, started.runId, headline);
     if (run === null) return 130;
     process.stdout.write(`${local.summary(run, await filesNote(ctx, run.run_id))}\n`);
-    return await exitCode(ctx, run);
+    return await runExitCode(ctx, run);
   } finally {
     await local.stop();
     await ctx.close();
@@ -59,14 +58,4 @@ async function runSplitter(env: NodeJS.ProcessEnv, req: RunRequest): Promise<Sta
   }
   const last = out.trim().split('\n').at(-1) ?? '';
   return JSON.parse(last) as StartedRun;
-}
-
-/**
- * 0: the run is done and every file loaded; 1: the run failed; 2: the run is done but some
- * files failed or were skipped (named in the summary and in reports/<run>/files.csv).
- */
-async function exitCode(ctx: Context, run: RunRow): Promise<number> {
-  if (run.status !== 'done') return 1;
-  const files = await fileCounts(ctx.pool, run.run_id);
-  return files.failed + files.skipped > 0 ? 2 : 0;
 }

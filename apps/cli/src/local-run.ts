@@ -4,9 +4,9 @@
  * one-line summary at the end. `load`, `resume` and `retry` share it. Outages of
  * PostgreSQL or Redis are reported on the progress line and waited out, not fatal.
  */
-import { configToEnv, formatBytes, type Config } from '@copyfleet/config';
+import { configToEnv, type Config } from '@copyfleet/config';
 import { describeError, type RunRow } from '@copyfleet/db';
-import { appendedNote, superviseRun, type Context, type SuperviseOptions } from '@copyfleet/run';
+import { summaryLine, superviseRun, type Context, type SuperviseOptions } from '@copyfleet/run';
 import { Fleet } from './fleet.js';
 import { ProgressLine } from './progress.js';
 
@@ -77,22 +77,9 @@ export class LocalRun {
     }
   }
 
-  /** "copyfleet: run 8 done: 150000 rows loaded, …" or "copyfleet: run 8 FAILED after …: why". */
+  /** The run's summary line (libs/run summaryLine), timed from this command's start. */
   summary(run: RunRow, filesNote: string | null = null): string {
-    const secs = (Date.now() - this.t0) / 1000;
-    if (run.status !== 'done') return `copyfleet: run ${run.run_id} ${run.status === 'failed' ? 'FAILED' : run.status} after ${secs.toFixed(1)} s: ${run.message ?? 'no message'}`;
-    const mbps = Number(run.bytes_total) / 1e6 / secs;
-    const appended = appendedNote(run);
-    return (
-      `copyfleet: run ${run.run_id} done: ` +
-      (filesNote ? `${filesNote}; ` : '') +
-      (run.chunks_total === 0 && run.message ? `${run.message}; ` : '') +
-      `${run.rows_loaded} rows loaded, ${run.rows_rejected} rejected` +
-      (Number(run.rows_replaced) > 0 ? `, ${run.rows_replaced} replaced by key` : '') +
-      (appended ? `, ${appended}` : '') +
-      `, ${formatBytes(Number(run.bytes_total))} in ${secs.toFixed(1)} s (${mbps.toFixed(1)} MB/s)` +
-      (run.reports_dir ? `; reports in ${run.reports_dir}/` : '') +
-      (Number(run.rows_rejected) > 0 ? `; rejects: SELECT * FROM copyfleet.rejects WHERE run_id = ${run.run_id}` : '')
-    );
+    return summaryLine(run, filesNote, (Date.now() - this.t0) / 1000);
   }
+
 }

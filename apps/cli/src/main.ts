@@ -16,6 +16,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { continueCommand } from './continue.js';
 import { Attr, currentTelemetry, SpanName, withSpan } from '@copyfleet/telemetry';
 import { loadCommand } from './load.js';
+import { clusterCancel, clusterLoad, clusterResume, clusterStatus, type ClusterOptions } from './cluster.js';
+import { serveSplitter } from '@copyfleet/splitter-service';
 
 const program = new Command('copyfleet').description('Load very large CSV and JSONL files into partitioned PostgreSQL, exactly once.');
 
@@ -37,11 +39,19 @@ function requestFrom(inputs: string[], o: { table?: string; key?: string[]; part
 const datasetOption = (): Option => new Option('--dataset <spec.yaml>', 'dataset spec: format options, columns, partitioning, dedupe, bronze, reports; with sources: a dataset of several tables, loaded without inputs');
 const dataOption = (): Option => new Option('--data <dir>', "a dataset's data directory: where the relative paths of its sources start (default: the spec's folder)");
 
+/** --cluster and where in the kube context the splitter service is. */
+function addClusterOptions(cmd: Command, what: string): Command {
+  return cmd
+    .option('--cluster', `${what} through the splitter service in the current kube context (KUBECONFIG), not on this machine; SPLITTER_TOKEN is its token`)
+    .option('--namespace <ns>', "with --cluster: the release's namespace (default: the context's)")
+    .option('--release <name>', 'with --cluster: the Helm release (default: copyfleet, whose service is copyfleet-splitter)');
+}
+const clusterOf = (o: { namespace?: string; release?: string }): ClusterOptions => ({ ...(o.namespace ? { namespace: o.namespace } : {}), ...(o.release ? { release: o.release } : {}) });
+
 const inputsHelp = 'files, directories, quoted globs (\'landing/*.csv\'), s3:// objects or prefixes';
 const reloadOption = (): Option => new Option('--reload', 'load files an earlier run already loaded into the table again (default: only new and changed files)');
 
-program
-  .command('load')
+addClusterOptions(program.command('load'), 'submit the load and follow it')
   .argument('[inputs...]', `${inputsHelp}; none with a --dataset spec that has sources:`)
   .option('--table <name>', 'target table (name or schema.name); default: the file name')
   .option('--workers <n>', 'worker processes', (v) => positive(v))
@@ -52,6 +62,10 @@ program
   .addOption(dataOption())
   .addOption(reloadOption())
   .action(async (inputs: string[], o) => {
+    if (o.cluster) {
+      if (o.workers || o.chunk) throw new LoadRequestError('--workers and --chunk do not apply with --cluster: the cluster scales its workers (KEDA or the splitter), and its chunk size is the chart\'s config.chunk');
+      return void (process.exitCode = await clusterLoad(requestFrom(inputs, o), clusterOf(o)));
+    }
     const explicit: ConfigInput = {};
     if (o.workers) explicit.workers = o.workers;
     if (o.chunk) explicit.chunkBytes = o.chunk;
@@ -111,12 +125,12 @@ for (const role of ['worker', 'compactor', 'reporter'] as const) {
     .action(async () => serve(loadConfig(), role));
 }
 
-program
-  .command('status')
+addClusterOptions(program.command('status'), 'ask')
   .argument('<run_id>')
   .description('where a run is: chunks done/running/retrying/waiting/dead, rows, rejects, throughput, ETA')
   .option('--json', 'one JSON object, for machines')
-  .action(async (runId: string, o: { json?: boolean }) => {
+  .action(async (runId: string, o: { json?: boolean; cluster?: boolean; namespace?: string; release?: string }) => {
+    if (o.cluster) return clusterStatus(runId, { ...clusterOf(o), ...(o.json ? { json: true } : {}) });
     const config = loadConfig();
     await assertReachable(config);
     const ctx = await openContext(config, 'cli');
@@ -130,13 +144,16 @@ program
 
 const detachOption = new Option('--detach', 'only queue the work (workers run elsewhere, e.g. on a cluster); do not start local workers');
 
-program
-  .command('resume')
+addClusterOptions(program.command('resume'), 'resume the run and follow it')
   .argument('<run_id>')
   .description('continue a failed or interrupted run: dead chunks get all their attempts again; runs local workers until it ends')
   .option('--workers <n>', 'worker processes', (v) => positive(v))
   .addOption(detachOption)
-  .action(async (runId: string, o: { workers?: number; detach?: boolean }) => {
+  .action(async (runId: string, o: { workers?: number; detach?: boolean; cluster?: boolean; namespace?: string; release?: string }) => {
+    if (o.cluster) {
+      if (o.workers || o.detach) throw new LoadRequestError('--workers and --detach do not apply with --cluster: the cluster runs the workers, and Ctrl-C stops only the following');
+      return void (process.exitCode = await clusterResume(runId, clusterOf(o)));
+    }
     process.exitCode = await continueCommand(loadConfig(o.workers ? { workers: o.workers } : {}), runId, { detach: o.detach === true });
   });
 
@@ -191,11 +208,11 @@ program
   // Imported here: Express and bull-board cost every other command ~0.3 s of CPU at start-up.
   .action(async () => (await import('@copyfleet/dashboard')).serveDashboard(loadConfig()));
 
-program
-  .command('cancel')
+addClusterOptions(program.command('cancel'), 'cancel')
   .argument('<run_id>')
   .description('stop a planning or running run: chunks not started are not loaded, chunks in flight commit or roll back; the run ends cancelled')
-  .action(async (runId: string) => {
+  .action(async (runId: string, o: { cluster?: boolean; namespace?: string; release?: string }) => {
+    if (o.cluster) return clusterCancel(runId, clusterOf(o));
     const ctx = await openContext(loadConfig(), 'cli');
     try {
       const r = await cancelRun(ctx, runId, 'copyfleet cancel');
@@ -204,6 +221,11 @@ program
       await ctx.close();
     }
   });
+
+program
+  .command('splitter-service')
+  .description('serve the splitter HTTP API (POST /api/loads, GET /api/runs/:id, …) on SPLITTER_HOST:SPLITTER_PORT and finalize runs, until SIGTERM; docs/cluster-mode.md')
+  .action(async () => serveSplitter(loadConfig()));
 
 program
   .command('migrate')
@@ -238,7 +260,7 @@ try {
 } catch (err) {
   // Errors users can act on get their message only; anything else also its stack.
   const known =
-    err instanceof ConfigError || err instanceof LoadRequestError || err instanceof UnreachableError || ['SourceError', 'PlanError', 'DatasetSpecError', 'DashboardConfigError'].includes((err as Error).name);
+    err instanceof ConfigError || err instanceof LoadRequestError || err instanceof UnreachableError || ['SourceError', 'PlanError', 'DatasetSpecError', 'DashboardConfigError', 'ClusterError'].includes((err as Error).name);
   process.stderr.write(`copyfleet: ${known ? (err as Error).message : ((err as Error).stack ?? String(err))}\n`);
   process.exitCode = 1;
 }

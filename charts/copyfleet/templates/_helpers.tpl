@@ -49,13 +49,18 @@ app.kubernetes.io/part-of: copyfleet
 {{- else if and .Values.dev.postgres.enabled .Values.dev.redis.enabled }}
 {{- include "copyfleet.component" (list . "dev") }}
 {{- else }}
-{{- fail "copyfleet: set existingSecret to a Secret with DATABASE_URL, REDIS_URL and DASHBOARD_TOKEN (secretKeys names the keys), or enable dev.postgres and dev.redis to try it out" }}
+{{- fail "copyfleet: set existingSecret to a Secret with DATABASE_URL, REDIS_URL, DASHBOARD_TOKEN and SPLITTER_TOKEN (secretKeys names the keys), or enable dev.postgres and dev.redis to try it out" }}
 {{- end }}
 {{- end }}
 
 {{/* Whether an autoscaler owns the worker Deployment's replica count. */}}
 {{- define "copyfleet.workerAutoscaled" -}}
 {{- if or .Values.autoscaling.keda.enabled .Values.autoscaling.hpa.enabled }}true{{ end }}
+{{- end }}
+
+{{/* Whether the splitter service sets the worker count (splitter.scaleWorkers, and no autoscaler owns it). */}}
+{{- define "copyfleet.splitterScales" -}}
+{{- if and .Values.splitter.scaleWorkers (not (include "copyfleet.workerAutoscaled" .)) }}true{{ end }}
 {{- end }}
 
 {{/* The smallest worker count the configuration allows (PDB only when >= 1). */}}
@@ -79,7 +84,7 @@ app.kubernetes.io/part-of: copyfleet
 {{- if and .Values.autoscaling.keda.enabled (gt (int .Values.autoscaling.keda.minReplicas) (int .Values.autoscaling.keda.maxReplicas)) }}
 {{- fail "copyfleet: autoscaling.keda.minReplicas must not exceed maxReplicas" }}
 {{- end }}
-{{- $reserved := list "DATABASE_URL" "REDIS_URL" "DASHBOARD_TOKEN" "METRICS_PORT" "SPLITTER_PORT" "DASHBOARD_PORT" "OTEL_SERVICE_NAME" "SHUTDOWN_GRACE_MS" }}
+{{- $reserved := list "DATABASE_URL" "REDIS_URL" "DASHBOARD_TOKEN" "SPLITTER_TOKEN" "METRICS_PORT" "SPLITTER_PORT" "SPLITTER_HOST" "DASHBOARD_PORT" "OTEL_SERVICE_NAME" "SHUTDOWN_GRACE_MS" "SCALE_WORKERS" "WORKER_DEPLOYMENT" "POD_NAMESPACE" }}
 {{- range .Values.config.extraEnv }}
 {{- if has .name $reserved }}
 {{- fail (printf "copyfleet: config.extraEnv must not set %s: the chart sets it (secrets come from existingSecret)" .name) }}
@@ -149,7 +154,7 @@ startupProbe:
 {{- define "copyfleet.podCommon" -}}
 {{- $root := index . 0 }}{{- $c := index . 1 }}
 serviceAccountName: {{ include "copyfleet.component" (list $root $c) }}
-automountServiceAccountToken: {{ and (eq $c "splitter") $root.Values.splitter.scaleWorkers | ternary "true" "false" }}
+automountServiceAccountToken: {{ and (eq $c "splitter") (eq (include "copyfleet.splitterScales" $root) "true") | ternary "true" "false" }}
 securityContext:
   {{- toYaml $root.Values.podSecurityContext | nindent 2 }}
 {{- with $root.Values.imagePullSecrets }}

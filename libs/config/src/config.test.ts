@@ -178,3 +178,29 @@ describe('network fault bounds', () => {
     expect(configError({ ...URLS, TCP_KEEPALIVE_MS: '10' })).toMatch(/TCP_KEEPALIVE_MS/);
   });
 });
+
+describe('splitter service settings', () => {
+  it('defaults: 127.0.0.1:8080, no token, no scaling; scale bounds 0-10, 2 chunks per worker', () => {
+    const c = loadConfig({}, URLS);
+    expect(c).toMatchObject({ splitterHost: '127.0.0.1', splitterPort: 8080, splitterToken: '', scaleWorkers: false, scaleWorkersMin: 0, scaleWorkersMax: 10, chunksPerWorker: 2, scaleIntervalMs: 5000 });
+  });
+
+  it('SCALE_WORKERS needs WORKER_DEPLOYMENT, bounds in order and object names Kubernetes accepts; each error names its variable', () => {
+    expect(loadConfig({}, { ...URLS, SCALE_WORKERS: 'true', WORKER_DEPLOYMENT: 'copyfleet-worker', POD_NAMESPACE: 'data' })).toMatchObject({ scaleWorkers: true, workerDeployment: 'copyfleet-worker', podNamespace: 'data' });
+    expect(() => loadConfig({}, { ...URLS, SCALE_WORKERS: 'true' })).toThrow(/WORKER_DEPLOYMENT: SCALE_WORKERS=true needs WORKER_DEPLOYMENT/);
+    expect(() => loadConfig({}, { ...URLS, SCALE_WORKERS: 'yes' })).toThrow(/SCALE_WORKERS: SCALE_WORKERS is true or false/);
+    expect(() => loadConfig({}, { ...URLS, SCALE_WORKERS_MIN: '5', SCALE_WORKERS_MAX: '2' })).toThrow(/SCALE_WORKERS_MIN: SCALE_WORKERS_MIN must not exceed SCALE_WORKERS_MAX/);
+    expect(() => loadConfig({}, { ...URLS, WORKER_DEPLOYMENT: 'Copyfleet_Worker' })).toThrow(/WORKER_DEPLOYMENT: WORKER_DEPLOYMENT is a Kubernetes object name/);
+    expect(() => loadConfig({}, { ...URLS, SPLITTER_PORT: '70000' })).toThrow(/SPLITTER_PORT/);
+  });
+
+  it('never prints SPLITTER_TOKEN in an error', () => {
+    const token = 'tok-secret-123456';
+    expect(() => loadConfig({}, { ...URLS, SPLITTER_TOKEN: token, SPLITTER_PORT: 'x' })).toThrow(ConfigError);
+    try {
+      loadConfig({}, { ...URLS, SPLITTER_TOKEN: token, SPLITTER_PORT: 'x' });
+    } catch (err) {
+      expect((err as Error).message).not.toContain(token);
+    }
+  });
+});

@@ -138,6 +138,29 @@ const schema = z.object({
   dashboardToken: z.string(),
   /** Token of the operator role (retry, resume, cancel, bull-board actions); empty: nobody off localhost. */
   dashboardOperatorToken: z.string(),
+  /** Port of `copyfleet splitter-service`, the HTTP API that takes loads (0: any free port, printed at start). @defaultValue 8080 */
+  splitterPort: int(0).max(65535),
+  /**
+   * Address the splitter service listens on. Anything but 127.0.0.1 / ::1 / localhost needs
+   * SPLITTER_TOKEN: the service refuses to start open to a network. @defaultValue 127.0.0.1 (the chart sets 0.0.0.0)
+   */
+  splitterHost: z.string().min(1),
+  /** Bearer token the splitter service's API requires (and `copyfleet … --cluster` sends); empty: none. Never printed. */
+  splitterToken: z.string(),
+  /** The splitter service sets the worker Deployment's scale while chunks wait (cluster mode without KEDA). @defaultValue false */
+  scaleWorkers: z.enum(['true', 'false', '1', '0'], { error: 'SCALE_WORKERS is true or false' }).transform((v) => v === 'true' || v === '1'),
+  /** The worker Deployment the splitter service scales (SCALE_WORKERS=true needs it). */
+  workerDeployment: z.string().regex(/^$|^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'WORKER_DEPLOYMENT is a Kubernetes object name (lower case letters, digits, - and .)'),
+  /** Namespace of the worker Deployment; empty: the service account's namespace file, else default. */
+  podNamespace: z.string().regex(/^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'POD_NAMESPACE is a Kubernetes namespace name'),
+  /** Workers when no chunk waits (SCALE_WORKERS). @defaultValue 0 */
+  scaleWorkersMin: int(0).max(10_000),
+  /** Most workers the splitter service scales to (SCALE_WORKERS). @defaultValue 10 */
+  scaleWorkersMax: int(1).max(10_000),
+  /** Chunks waiting or running per worker: workers = ceil(chunks ÷ this), within min and max. @defaultValue 2 */
+  chunksPerWorker: int(1),
+  /** How often the splitter service looks at the pending chunks to scale workers (SCALE_WORKERS). @defaultValue 5000 */
+  scaleIntervalMs: int(100),
   /** Trace UI link for a run's trace id: `{traceId}` is replaced (else the id is appended); empty: no link. */
   traceUiUrl: z.string(),
 });
@@ -195,6 +218,16 @@ const ENV_KEYS: Record<keyof Config, string> = {
   dashboardToken: 'DASHBOARD_TOKEN',
   dashboardOperatorToken: 'DASHBOARD_OPERATOR_TOKEN',
   traceUiUrl: 'OTEL_TRACE_UI_URL',
+  splitterPort: 'SPLITTER_PORT',
+  splitterHost: 'SPLITTER_HOST',
+  splitterToken: 'SPLITTER_TOKEN',
+  scaleWorkers: 'SCALE_WORKERS',
+  workerDeployment: 'WORKER_DEPLOYMENT',
+  podNamespace: 'POD_NAMESPACE',
+  scaleWorkersMin: 'SCALE_WORKERS_MIN',
+  scaleWorkersMax: 'SCALE_WORKERS_MAX',
+  chunksPerWorker: 'CHUNKS_PER_WORKER',
+  scaleIntervalMs: 'SCALE_INTERVAL_MS',
 };
 
 const DEFAULTS: ConfigInput = {
@@ -229,6 +262,16 @@ const DEFAULTS: ConfigInput = {
   dashboardToken: '',
   dashboardOperatorToken: '',
   traceUiUrl: '',
+  splitterPort: 8080,
+  splitterHost: '127.0.0.1',
+  splitterToken: '',
+  scaleWorkers: 'false',
+  workerDeployment: '',
+  podNamespace: '',
+  scaleWorkersMin: 0,
+  scaleWorkersMax: 10,
+  chunksPerWorker: 2,
+  scaleIntervalMs: 5000,
 };
 
 export class ConfigError extends Error {
@@ -248,7 +291,10 @@ export function loadConfig(explicit: ConfigInput = {}, env: NodeJS.ProcessEnv = 
     const value = explicit[key] ?? nonEmpty(env[envName]) ?? nonEmpty(fromFile[envName]) ?? DEFAULTS[key];
     if (value !== undefined) input[key] = value;
   }
-  const parsed = schema.safeParse(input);
+  const parsed = schema
+    .refine((c) => !c.scaleWorkers || c.workerDeployment !== '', { path: ['workerDeployment'], message: 'SCALE_WORKERS=true needs WORKER_DEPLOYMENT, the worker Deployment to scale' })
+    .refine((c) => c.scaleWorkersMin <= c.scaleWorkersMax, { path: ['scaleWorkersMin'], message: 'SCALE_WORKERS_MIN must not exceed SCALE_WORKERS_MAX' })
+    .safeParse(input);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {
       const key = i.path[0] as keyof Config | undefined;

@@ -6,7 +6,7 @@
 import type { Config } from '@copyfleet/config';
 import { maskUrl } from '@copyfleet/config';
 import { createLogger, openContext } from '@copyfleet/run';
-import { checkAuthSettings } from './auth.js';
+import { checkAuthSettings } from '@copyfleet/http-auth';
 import { startDashboard } from './server.js';
 
 export async function serveDashboard(config: Config): Promise<void> {

@@ -23,7 +23,7 @@ import { exportRejects } from '@copyfleet/inspect';
 import { cancelRun, resumeRun, retryChunk, type Context } from '@copyfleet/run';
 import { Eta } from 'eta';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { Auth, authMiddleware, SESSION_COOKIE, wantsHtml, type DashboardRole } from './auth.js';
+import { Auth, authMiddleware, SESSION_COOKIE, wantsHtml, type DashboardRole } from '@copyfleet/http-auth';
 import { formatBytes, formatCount, formatDuration, formatRate, formatTime } from './format.js';
 import {
   isLive, parseAfter, partitionsOf, reportFiles, reportsDirOf, rejectsView, runDetail, runsPage, runSummary, throughput, timeline,

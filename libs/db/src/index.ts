@@ -1,5 +1,5 @@
 export { createPool, sessionOptions, type NetSettings, type PoolOptions, type SessionTimeouts } from './pool.js';
-export { migrate, listMigrations } from './migrate.js';
+export { migrate, listMigrations, schemaStatus } from './migrate.js';
 export { copyWithIsolation, isRowError, type RowBatch, type CopyOutcome } from './copy.js';
 export { PartitionCache, leafTables, type LeafTable } from './partitions.js';
 export type { Queryable } from './sql/queryable.js';
@@ -8,6 +8,7 @@ export * from './sql/chunks.js';
 export * from './sql/files.js';
 export * from './sql/rejects.js';
 export * from './sql/dead-letters.js';
+export * from './sql/locks.js';
 export { classifyDbError, describeError, errorCode, type DbFailure } from './errors.js';
 export * from './sql/dashboard.js';
 export { withClient, inTransaction, underSavepoint } from './transaction.js';

@@ -60,3 +60,12 @@ export async function migrate(pool: pg.Pool): Promise<number[]> {
     client.release();
   }
 }
+
+/** The schema version the database is at, and the one this copyfleet expects (its newest migration). */
+export async function schemaStatus(pool: pg.Pool): Promise<{ current: number; expected: number }> {
+  const expected = Math.max(0, ...(await listMigrations()).map((m) => m.version));
+  const exists = await pool.query<{ t: string | null }>(`SELECT to_regclass('copyfleet.migrations')::text AS t`);
+  if (!exists.rows[0]?.t) return { current: 0, expected };
+  const { rows } = await pool.query<{ v: number | null }>('SELECT max(version) AS v FROM copyfleet.migrations');
+  return { current: rows[0]?.v ?? 0, expected };
+}

@@ -10,6 +10,7 @@
  *   report job:   ANALYZE and the reports side by side, write the files, → done.
  */
 import { join } from 'node:path';
+import { formatBytes } from '@copyfleet/config';
 import { analyzeTable, compactTable, relocateDefaultRows } from '@copyfleet/compact';
 import { countLines } from '@copyfleet/plan';
 import { removeStaged } from '@copyfleet/source';
@@ -142,6 +143,39 @@ export async function filesNote(ctx: Context, runId: string): Promise<string | n
     note += ` (${bad.slice(0, 3).map((f) => `${f.uri}: ${f.message ?? f.status}`).join('; ')}${bad.length > 3 ? '; …' : ''}; reports/${runId}/files.csv lists every file)`;
   }
   return note;
+}
+
+/**
+ * "copyfleet: run 8 done: 150000 rows loaded, …" or "copyfleet: run 8 FAILED after …: why" —
+ * the last line of `copyfleet load`, local or --cluster, and the splitter service's log line
+ * when it finalizes a run. `secs`: how long the run took for whoever waited on it.
+ */
+export function summaryLine(run: RunRow, filesNote: string | null, secs: number): string {
+  if (run.status !== 'done') return `copyfleet: run ${run.run_id} ${run.status === 'failed' ? 'FAILED' : run.status} after ${secs.toFixed(1)} s: ${run.message ?? 'no message'}`;
+  const mbps = Number(run.bytes_total) / 1e6 / secs;
+  const appended = appendedNote(run);
+  return (
+    `copyfleet: run ${run.run_id} done: ` +
+    (filesNote ? `${filesNote}; ` : '') +
+    (run.chunks_total === 0 && run.message ? `${run.message}; ` : '') +
+    `${run.rows_loaded} rows loaded, ${run.rows_rejected} rejected` +
+    (Number(run.rows_replaced) > 0 ? `, ${run.rows_replaced} replaced by key` : '') +
+    (appended ? `, ${appended}` : '') +
+    `, ${formatBytes(Number(run.bytes_total))} in ${secs.toFixed(1)} s (${mbps.toFixed(1)} MB/s)` +
+    (run.reports_dir ? `; reports in ${run.reports_dir}/` : '') +
+    (Number(run.rows_rejected) > 0 ? `; rejects: SELECT * FROM copyfleet.rejects WHERE run_id = ${run.run_id}` : '')
+  );
+}
+
+/**
+ * The exit code of a command that waited on a run: 0 the run is done and every file loaded;
+ * 1 the run failed (or was cancelled); 2 the run is done but some files failed or were
+ * skipped (named in the summary and in reports/<run>/files.csv).
+ */
+export async function runExitCode(ctx: Pick<Context, 'pool'>, run: RunRow): Promise<0 | 1 | 2> {
+  if (run.status !== 'done') return 1;
+  const files = await fileCounts(ctx.pool, run.run_id);
+  return files.failed + files.skipped > 0 ? 2 : 0;
 }
 
 /**

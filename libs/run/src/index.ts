@@ -1,7 +1,7 @@
 export { assertReachable, openContext, openContextPatiently, UnreachableError, type Context } from './context.js';
 export { startRun } from './start.js';
 export type { RunRequest, StartedRun } from './start-run.js';
-export { compactRun, reportRun, appendedNote, filesNote } from './finalize.js';
+export { compactRun, reportRun, appendedNote, filesNote, summaryLine, runExitCode } from './finalize.js';
 export { superviseRun, type SuperviseOptions } from './supervise.js';
 export { createLogger, throttled, type Logger } from './log.js';
 export { resumeRun, retryChunk } from './continue.js';

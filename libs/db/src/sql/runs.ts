@@ -45,6 +45,14 @@ export async function findUnfinishedRun(db: Queryable, source: string, table: st
   return rows[0] ?? null;
 }
 
+/** Runs not yet at an end (done, failed or cancelled), oldest first: what a splitter service supervises at start-up. */
+export async function unfinishedRunIds(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ run_id: string }>(
+    `SELECT run_id FROM copyfleet.runs WHERE status IN ('planning', 'running', 'compacting', 'reporting') ORDER BY run_id`,
+  );
+  return rows.map((r) => r.run_id);
+}
+
 /** The table spec of the latest planned run into `table`, so reloads keep its columns. */
 export async function latestSpecFor(db: Queryable, table: string): Promise<unknown | null> {
   const { rows } = await db.query<{ spec: unknown }>(

@@ -1,5 +1,6 @@
 /**
- * Who may see and do what.
+ * Who may see and do what — the dashboard's rule, which the splitter service's API shares
+ * (libs/splitter-service: one operator token, SPLITTER_TOKEN).
  *
  *   bound to 127.0.0.1/::1/localhost, no token set  → open: every request is an operator
  *                                                       (only this machine's users reach it)
@@ -25,7 +26,19 @@ export interface AuthSettings {
   host: string;
   token: string;
   operatorToken: string;
+  /** Who refuses to start open to a network, and what to set: the dashboard's words by default. */
+  service?: { name: string; fix: string };
+  /**
+   * A header that may carry the token besides Authorization (lower case). For requests that
+   * come through the Kubernetes API server's service proxy, which consumes Authorization.
+   */
+  tokenHeader?: string;
 }
+
+const DASHBOARD_SERVICE = {
+  name: 'the dashboard',
+  fix: 'set DASHBOARD_TOKEN (viewers) and DASHBOARD_OPERATOR_TOKEN (operators), or DASHBOARD_HOST=127.0.0.1',
+};
 
 export class DashboardConfigError extends Error {
   override readonly name = 'DashboardConfigError';
@@ -33,23 +46,24 @@ export class DashboardConfigError extends Error {
 
 export const SESSION_COOKIE = 'copyfleet_session';
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+export const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 /** Throws when the settings would open the dashboard to a network without credentials. */
 export function checkAuthSettings(s: AuthSettings): void {
   if (!LOOPBACK.has(s.host) && !s.token && !s.operatorToken) {
-    throw new DashboardConfigError(
-      `the dashboard would listen on ${s.host} with no credentials: set DASHBOARD_TOKEN (viewers) and DASHBOARD_OPERATOR_TOKEN (operators), or DASHBOARD_HOST=127.0.0.1`,
-    );
+    const service = s.service ?? DASHBOARD_SERVICE;
+    throw new DashboardConfigError(`${service.name} would listen on ${s.host} with no credentials: ${service.fix}`);
   }
 }
 
 export class Auth {
   private readonly open: boolean;
   private readonly tokens: [DashboardRole, string][];
+  private readonly tokenHeader: string | undefined;
 
   constructor(s: AuthSettings) {
     checkAuthSettings(s);
+    this.tokenHeader = s.tokenHeader;
     this.open = LOOPBACK.has(s.host) && !s.token && !s.operatorToken;
     this.tokens = [];
     if (s.operatorToken) this.tokens.push(['operator', s.operatorToken]);
@@ -74,6 +88,8 @@ export class Auth {
 
   roleOf(req: Request): DashboardRole | null {
     if (this.open) return 'operator';
+    const own = this.tokenHeader ? req.get(this.tokenHeader) : undefined;
+    if (own) return this.roleOfToken(own.trim());
     const header = req.get('authorization') ?? '';
     const bearer = /^Bearer\s+(.+)$/i.exec(header);
     if (bearer) return this.roleOfToken(bearer[1]!.trim());
