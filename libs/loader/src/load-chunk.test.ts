@@ -106,7 +106,7 @@ describe('loadChunk', () => {
 
 describe('loadPack', () => {
   /** One run over several files of one table, a chunk each. */
-  async function setupPack(files: string[]): Promise<{ chunks: PackedChunk[]; runId: string; table: string }> {
+  async function setupPack(files: string[]): Promise<{ chunks: PackedChunk[]; runId: string; table: string; spec: LoadSpec }> {
     const table = uniqueName('t');
     const spec = fieldTable(table, [['id', 'bigint'], ['day', 'date'], ['amount', 'double precision']], { column: 'day', interval: 'month' });
     for (const stmt of createTableSql(spec)) await pool.query(stmt);
@@ -121,8 +121,14 @@ describe('loadPack', () => {
       await insertChunks(pool, runId, [{ chunkNo: i, start: 0, end: size, fileNo: i }]);
       chunks.push({ run: { spec: load, source, sourceVersion: version }, task: { runId, chunkNo: i, start: 0, end: size } });
     }
-    return { chunks, runId, table };
+    return { chunks, runId, table, spec: load };
   }
+  /** The same table, its columns read by key from JSON Lines. */
+  const asJsonl = (spec: LoadSpec): LoadSpec => ({
+    ...spec,
+    format: 'jsonl',
+    table: { ...spec.table, columns: spec.table.columns.map((c) => ({ ...c, source: { kind: 'path' as const, path: [c.name] } })) },
+  });
   const ledger = async (runId: string) =>
     (await pool.query('SELECT chunk_no, rows_loaded::int AS n, attempts, loaded_at IS NOT NULL AS done FROM copyfleet.chunks WHERE run_id = $1 ORDER BY chunk_no', [runId])).rows;
 
@@ -138,18 +144,14 @@ describe('loadPack', () => {
   });
 
   it('loads the members not yet loaded, and parses JSON members before the transaction (partitions made)', async () => {
-    const { chunks, runId, table } = await setupPack(['1,2024-01-05,1\n', '2,2024-05-06,2\n']);
+    const { chunks, runId, table, spec } = await setupPack(['1,2024-01-05,1\n', '2,2024-05-06,2\n']);
     await loadChunk(deps(), chunks[0]!.run, chunks[0]!.task);
     const jsonPath = join(dir, `${table}-j.jsonl`);
     writeFileSync(jsonPath, '{"id":3,"day":"2024-06-01","amount":3}\n{"id":"x","day":"2024-06-02","amount":4}\n');
     const source = new LocalFileSource(jsonPath);
     const { size, version } = await source.stat();
     await insertChunks(pool, runId, [{ chunkNo: 2, start: 0, end: size, fileNo: 2 }]);
-    const csvSpec = chunks[0]!.run.spec;
-    // The same table, its columns read by key from JSON Lines.
-    const columns = csvSpec.table.columns.map((c) => ({ ...c, source: { kind: 'path' as const, path: [c.name] } }));
-    const jsonSpec: LoadSpec = { ...csvSpec, format: 'jsonl', table: { ...csvSpec.table, columns } };
-    const json: PackedChunk = { run: { spec: jsonSpec, source, sourceVersion: version }, task: { runId, chunkNo: 2, start: 0, end: size } };
+    const json: PackedChunk = { run: { spec: asJsonl(spec), source, sourceVersion: version }, task: { runId, chunkNo: 2, start: 0, end: size } };
     const results = await loadPack(deps(), [...chunks, json]);
     expect(results.map((r) => [r.loaded, r.rowsLoaded, r.rowsRejected])).toEqual([[false, 0, 0], [true, 1, 0], [true, 1, 1]]);
     expect(results[2]).toMatchObject({ passThrough: false, partitionsCreated: 1 });
@@ -157,6 +159,26 @@ describe('loadPack', () => {
     expect((await pool.query('SELECT chunk_no, reason FROM copyfleet.rejects WHERE run_id = $1', [runId])).rows).toEqual([
       { chunk_no: 2, reason: expect.stringMatching(/column id: not an integer/) },
     ]);
+  });
+
+  it("parsed members go in one COPY; a row PostgreSQL refuses there is its own chunk's reject, at its offset", async () => {
+    const { runId, table, spec } = await setupPack([]);
+    const jsonSpec = asJsonl(spec);
+    const texts = ['{"id":1,"day":"2024-01-05","amount":1}\n{"id":2,"day":"2024-01-06","amount":2}\n', '{"id":3,"day":"2024-01-07","amount":3}\n{"id":4,"day":"2024-01-08","amount":1e400}\n'];
+    const members: PackedChunk[] = [];
+    for (const [i, text] of texts.entries()) {
+      const path = join(dir, `${table}-m${i}.jsonl`);
+      writeFileSync(path, text);
+      const source = new LocalFileSource(path);
+      const { size, version } = await source.stat();
+      await insertChunks(pool, runId, [{ chunkNo: i, start: 0, end: size, fileNo: i }]);
+      members.push({ run: { spec: jsonSpec, source, sourceVersion: version }, task: { runId, chunkNo: i, start: 0, end: size } });
+    }
+    const results = await loadPack(deps(), members);
+    expect(results.map((r) => [r.rowsLoaded, r.rowsRejected])).toEqual([[2, 0], [1, 1]]);
+    expect((await pool.query(`SELECT array_agg(id ORDER BY id)::text AS ids FROM ${table}`)).rows[0].ids).toBe('{1,2,3}');
+    const rejects = await pool.query('SELECT chunk_no, byte_offset::int AS at, reason FROM copyfleet.rejects WHERE run_id = $1', [runId]);
+    expect(rejects.rows).toEqual([{ chunk_no: 1, at: texts[1]!.indexOf('\n') + 1, reason: expect.stringMatching(/refused by PostgreSQL: .*out of range/) }]);
   });
 
   it('a member PostgreSQL refuses unparsed makes the whole pack an UnpackError: nothing is loaded (one transaction)', async () => {
