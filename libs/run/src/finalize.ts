@@ -82,8 +82,9 @@ export async function reportRun(ctx: Context, runId: string, log?: Logger): Prom
       return written;
     }),
     withClient(ctx.pool, async (client) => {
-      for (const t of runTables(spec)) await analyzeTable(client, t.spec.table);
-      log?.info('analyzed', { run: runId, seconds: seconds(t0) });
+      let waited = 0;
+      for (const t of runTables(spec)) waited += (await analyzeTable(client, t.spec.table)).length;
+      log?.info('analyzed', { run: runId, seconds: seconds(t0), partitionsAfterAutovacuum: waited });
     }),
   ]);
   await setReportsDir(ctx.pool, runId, dir);
