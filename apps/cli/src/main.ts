@@ -16,8 +16,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { continueCommand } from './continue.js';
 import { Attr, currentTelemetry, SpanName, withSpan } from '@copyfleet/telemetry';
 import { loadCommand } from './load.js';
-import { clusterCancel, clusterLoad, clusterResume, clusterStatus, type ClusterOptions } from './cluster.js';
-import { serveSplitter } from '@copyfleet/splitter-service';
+import type { ClusterOptions } from './cluster.js';
 
 const program = new Command('copyfleet').description('Load very large CSV and JSONL files into partitioned PostgreSQL, exactly once.');
 
@@ -47,6 +46,9 @@ function addClusterOptions(cmd: Command, what: string): Command {
     .option('--release <name>', 'with --cluster: the Helm release (default: copyfleet, whose service is copyfleet-splitter)');
 }
 const clusterOf = (o: { namespace?: string; release?: string }): ClusterOptions => ({ ...(o.namespace ? { namespace: o.namespace } : {}), ...(o.release ? { release: o.release } : {}) });
+// Cluster mode, the splitter service and the dashboard are imported by their commands only: Express,
+// bull-board and @kubernetes/client-node cost every other process (worker, split, …) ~0.5 s of CPU at start-up.
+const cluster = () => import('./cluster.js');
 
 const inputsHelp = 'files, directories, quoted globs (\'landing/*.csv\'), s3:// objects or prefixes';
 const reloadOption = (): Option => new Option('--reload', 'load files an earlier run already loaded into the table again (default: only new and changed files)');
@@ -64,7 +66,7 @@ addClusterOptions(program.command('load'), 'submit the load and follow it')
   .action(async (inputs: string[], o) => {
     if (o.cluster) {
       if (o.workers || o.chunk) throw new LoadRequestError('--workers and --chunk do not apply with --cluster: the cluster scales its workers (KEDA or the splitter), and its chunk size is the chart\'s config.chunk');
-      return void (process.exitCode = await clusterLoad(requestFrom(inputs, o), clusterOf(o)));
+      return void (process.exitCode = await (await cluster()).clusterLoad(requestFrom(inputs, o), clusterOf(o)));
     }
     const explicit: ConfigInput = {};
     if (o.workers) explicit.workers = o.workers;
@@ -130,7 +132,7 @@ addClusterOptions(program.command('status'), 'ask')
   .description('where a run is: chunks done/running/retrying/waiting/dead, rows, rejects, throughput, ETA')
   .option('--json', 'one JSON object, for machines')
   .action(async (runId: string, o: { json?: boolean; cluster?: boolean; namespace?: string; release?: string }) => {
-    if (o.cluster) return clusterStatus(runId, { ...clusterOf(o), ...(o.json ? { json: true } : {}) });
+    if (o.cluster) return (await cluster()).clusterStatus(runId, { ...clusterOf(o), ...(o.json ? { json: true } : {}) });
     const config = loadConfig();
     await assertReachable(config);
     const ctx = await openContext(config, 'cli');
@@ -152,7 +154,7 @@ addClusterOptions(program.command('resume'), 'resume the run and follow it')
   .action(async (runId: string, o: { workers?: number; detach?: boolean; cluster?: boolean; namespace?: string; release?: string }) => {
     if (o.cluster) {
       if (o.workers || o.detach) throw new LoadRequestError('--workers and --detach do not apply with --cluster: the cluster runs the workers, and Ctrl-C stops only the following');
-      return void (process.exitCode = await clusterResume(runId, clusterOf(o)));
+      return void (process.exitCode = await (await cluster()).clusterResume(runId, clusterOf(o)));
     }
     process.exitCode = await continueCommand(loadConfig(o.workers ? { workers: o.workers } : {}), runId, { detach: o.detach === true });
   });
@@ -205,14 +207,13 @@ function openOut(path: string): WriteStream {
 program
   .command('dashboard')
   .description('serve the web dashboard (runs, chunks, rejects; bull-board at /queues) on DASHBOARD_HOST:DASHBOARD_PORT until Ctrl-C')
-  // Imported here: Express and bull-board cost every other command ~0.3 s of CPU at start-up.
   .action(async () => (await import('@copyfleet/dashboard')).serveDashboard(loadConfig()));
 
 addClusterOptions(program.command('cancel'), 'cancel')
   .argument('<run_id>')
   .description('stop a planning or running run: chunks not started are not loaded, chunks in flight commit or roll back; the run ends cancelled')
   .action(async (runId: string, o: { cluster?: boolean; namespace?: string; release?: string }) => {
-    if (o.cluster) return clusterCancel(runId, clusterOf(o));
+    if (o.cluster) return (await cluster()).clusterCancel(runId, clusterOf(o));
     const ctx = await openContext(loadConfig(), 'cli');
     try {
       const r = await cancelRun(ctx, runId, 'copyfleet cancel');
@@ -225,7 +226,7 @@ addClusterOptions(program.command('cancel'), 'cancel')
 program
   .command('splitter-service')
   .description('serve the splitter HTTP API (POST /api/loads, GET /api/runs/:id, …) on SPLITTER_HOST:SPLITTER_PORT and finalize runs, until SIGTERM; docs/cluster-mode.md')
-  .action(async () => serveSplitter(loadConfig()));
+  .action(async () => (await import('@copyfleet/splitter-service')).serveSplitter(loadConfig()));
 
 program
   .command('migrate')
