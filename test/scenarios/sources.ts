@@ -56,9 +56,7 @@ export async function loadExample(
     mkdirSync(data, { recursive: true });
     for (const [name, file] of Object.entries(opts.files)) symlinkSync(file, join(data, name));
   }
-  const res = await runCli(['load', '--dataset', specPath, '--data', data, '--workers', '2', '--chunk', '256KiB', ...(opts.extra ?? [])], t.env);
-  expect(res.code, `${res.stdout}\n${res.stderr}`).toBe(0);
-  const runId = runIdOf(res.stdout);
+  const { runId, stdout, reports } = await load(t, ['--dataset', specPath, '--data', data, ...(opts.extra ?? [])]);
   const spec = parse(readFileSync(specPath, 'utf8')) as MultiSpec;
   const tables: Record<string, string> = {};
   for (const s of spec.sources) {
@@ -71,17 +69,23 @@ export async function loadExample(
     [runId],
   );
   const counts = Object.fromEntries(rows.map((r) => [r.source, { loaded: r.loaded, rejected: r.rejected }]));
-  return { runId, tables, counts, reports: join(t.env.REPORTS_DIR!, runId), stdout: res.stdout, specPath };
+  return { runId, tables, counts, reports, stdout, specPath };
+}
+
+/** `copyfleet load ARGS` as the scenario tests run it (two workers, 256 KiB chunks), which must succeed. */
+async function load(t: E2E, args: string[]): Promise<{ runId: string; stdout: string; reports: string }> {
+  const res = await runCli(['load', ...args, '--workers', '2', '--chunk', '256KiB'], t.env);
+  expect(res.code, `${res.stdout}\n${res.stderr}`).toBe(0);
+  const runId = runIdOf(res.stdout);
+  return { runId, stdout: res.stdout, reports: join(t.env.REPORTS_DIR!, runId) };
 }
 
 /** A single-source example spec (`table:`, reports over {{table}}): `copyfleet load FILE --dataset SPEC --table T`. */
 export async function loadSingle(t: E2E, example: string, specFile: string, file: string): Promise<{ runId: string; table: string; loaded: number; rejected: number; reports: string }> {
   const table = uniqueName(example.replace(/[^a-z0-9]+/g, '_'));
-  const res = await runCli(['load', file, '--dataset', join(REPO_ROOT, 'examples', example, specFile), '--table', table, '--workers', '2', '--chunk', '256KiB'], t.env);
-  expect(res.code, `${res.stdout}\n${res.stderr}`).toBe(0);
-  const runId = runIdOf(res.stdout);
+  const { runId, reports } = await load(t, [file, '--dataset', join(REPO_ROOT, 'examples', example, specFile), '--table', table]);
   const { rows } = await t.pool.query<{ loaded: number; rejected: number }>('SELECT rows_loaded::int AS loaded, rows_rejected::int AS rejected FROM copyfleet.runs WHERE run_id = $1', [runId]);
-  return { runId, table, ...rows[0]!, reports: join(t.env.REPORTS_DIR!, runId) };
+  return { runId, table, ...rows[0]!, reports };
 }
 
 export const readJson = <T>(dir: string, file: string): T => JSON.parse(readFileSync(join(dir, file), 'utf8')) as T;

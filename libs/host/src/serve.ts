@@ -232,9 +232,7 @@ function chunkProcessor(ctx: Context, log: Logger, holder: Holder) {
         return { ...sum([]), unpacked: tasks.length };
       }
     };
-    const record = async (err: unknown) => {
-      for (const t of tasks) await recordChunkError(ctx.pool, data.runId, t.chunkNo, describeError(err)).catch(() => undefined);
-    };
+    const record = (err: unknown) => recordChunkError(ctx.pool, data.runId, tasks.map((t) => t.chunkNo), describeError(err)).catch(() => undefined);
     // One span per attempt, in the run's trace (the traceparent travels in the job).
     const t0 = performance.now();
     const bytes = tasks.reduce((n, t) => n + t.end - t.start, 0);

@@ -115,7 +115,8 @@ export async function loadPack(deps: LoadDeps, chunks: PackedChunk[]): Promise<C
       const a = { [Attr.RunId]: runId, [Attr.ChunkNo]: group[0]!.c.task.chunkNo, [Attr.Chunks]: group.length };
       const rs = await withSpan(SpanName.ChunkParse, a, async (span) => {
         const r = await copyParsed(client, group);
-        span.setAttributes({ [Attr.Rows]: r.reduce((n, x) => n + x.rowsLoaded, 0), [Attr.Rejects]: r.reduce((n, x) => n + x.rowsRejected, 0) });
+        const total = (k: 'rowsLoaded' | 'rowsRejected' | 'partitionsCreated') => r.reduce((n, x) => n + x[k], 0);
+        span.setAttributes({ [Attr.Rows]: total('rowsLoaded'), [Attr.Rejects]: total('rowsRejected'), [Attr.PartitionsCreated]: total('partitionsCreated') });
         return r;
       });
       group.forEach((m, i) => results.set(m.c.task.chunkNo, rs[i]!));

@@ -54,29 +54,7 @@ const MIN_ROWS_TWO_ROW_HEADER = 5;
  */
 export function detectLayout(head: Buffer, whole: boolean, bomBytes: number, dialect: CsvDialect, fields: number, headerOpt: boolean | undefined): CsvLayout {
   const term = dialect.lineEnd === 'cr' ? CR : LF;
-  const items: Item[] = [];
-  const reader = new CsvReader(
-    dialect,
-    {
-      record: (f, offset, line) => void items.push({ offset, line, fields: f }),
-      bad: (reason, offset, line, raw) => void items.push({ offset, line, fields: null, reason, raw }),
-    },
-    { startOffset: bomBytes, maxRecordBytes: 16 * 1024 * 1024 },
-  );
-  const cut = whole ? head.length : head.lastIndexOf(term) + 1;
-  // Feed line by line so that parsing stops after MAX_ITEMS records.
-  let endOfItems = cut;
-  for (let pos = bomBytes; pos < cut; ) {
-    let stop = head.indexOf(term, pos);
-    stop = stop < 0 || stop >= cut ? cut : stop + 1;
-    reader.push(head.subarray(pos, stop));
-    pos = stop;
-    if (items.length > MAX_ITEMS) {
-      endOfItems = -1;
-      break;
-    }
-  }
-  if (endOfItems >= 0 && whole) reader.end();
+  const { items, cut, complete } = headItems(head, whole, bomBytes, dialect, MAX_ITEMS);
   const lineAt = (offset: number): number => {
     let n = 1;
     for (let i = head.indexOf(term); i >= 0 && i < offset; i = head.indexOf(term, i + 1)) n++;
@@ -171,7 +149,7 @@ export function detectLayout(head: Buffer, whole: boolean, bomBytes: number, dia
 
   const start = headerAt >= 0 ? headerAt : d;
   const dataItem = headerAt >= 0 ? headerAt + headerRows : d;
-  const dataStart = items[dataItem]?.offset ?? (endOfItems >= 0 ? cut : head.length);
+  const dataStart = items[dataItem]?.offset ?? (complete ? cut : head.length);
   const firstDataLine = items[dataItem]?.line ?? lineAt(dataStart);
   const startLine = items[start]?.line ?? firstDataLine;
 
@@ -196,24 +174,7 @@ export function detectLayout(head: Buffer, whole: boolean, bomBytes: number, dia
  * Null when the first line is anything else (the file is detected on its own).
  */
 export function knownHeader(head: Buffer, whole: boolean, bomBytes: number, dialect: CsvDialect, names: string[]): CsvLayout | null {
-  const term = dialect.lineEnd === 'cr' ? CR : LF;
-  const records: { fields: CsvFields | null; offset: number; line: number }[] = [];
-  const reader = new CsvReader(
-    dialect,
-    {
-      record: (f, offset, line) => void records.push({ fields: f, offset, line }),
-      bad: (_reason, offset, line) => void records.push({ fields: null, offset, line }),
-    },
-    { startOffset: bomBytes, maxRecordBytes: 16 * 1024 * 1024 },
-  );
-  const cut = whole ? head.length : head.lastIndexOf(term) + 1;
-  for (let pos = bomBytes; pos < cut && records.length < 2; ) {
-    let stop = head.indexOf(term, pos);
-    stop = stop < 0 || stop >= cut ? cut : stop + 1;
-    reader.push(head.subarray(pos, stop));
-    pos = stop;
-  }
-  if (records.length < 2 && whole) reader.end();
+  const { items: records } = headItems(head, whole, bomBytes, dialect, 1);
   const [first, second] = records;
   const cells = first?.fields;
   if (!first || first.offset !== bomBytes || !cells || cells.length !== names.length || cells.some((c, i) => (c ?? '') !== names[i])) return null;
@@ -225,6 +186,34 @@ export function knownHeader(head: Buffer, whole: boolean, bomBytes: number, dial
     preamble: null,
     decisions: [{ what: 'header', choice: 'line 1', reason: "the run's first file's header, name for name" }],
   };
+}
+
+/**
+ * The records at the head, fed line by line so that parsing stops once there are more than
+ * `limit`; `cut` is the end of the last whole line, `complete` whether everything up to it was
+ * read (and, for a whole file, its last record ended).
+ */
+function headItems(head: Buffer, whole: boolean, bomBytes: number, dialect: CsvDialect, limit: number): { items: Item[]; cut: number; complete: boolean } {
+  const term = dialect.lineEnd === 'cr' ? CR : LF;
+  const items: Item[] = [];
+  const reader = new CsvReader(
+    dialect,
+    {
+      record: (f, offset, line) => void items.push({ offset, line, fields: f }),
+      bad: (reason, offset, line, raw) => void items.push({ offset, line, fields: null, reason, raw }),
+    },
+    { startOffset: bomBytes, maxRecordBytes: 16 * 1024 * 1024 },
+  );
+  const cut = whole ? head.length : head.lastIndexOf(term) + 1;
+  for (let pos = bomBytes; pos < cut; ) {
+    let stop = head.indexOf(term, pos);
+    stop = stop < 0 || stop >= cut ? cut : stop + 1;
+    reader.push(head.subarray(pos, stop));
+    pos = stop;
+    if (items.length > limit) return { items, cut, complete: false };
+  }
+  if (whole) reader.end();
+  return { items, cut, complete: true };
 }
 
 /** Header names padded or trimmed to N, or null when the width is off by more than that. */

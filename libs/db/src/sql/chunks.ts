@@ -88,8 +88,9 @@ export async function markLoaded(client: pg.PoolClient, runId: string | number, 
   );
 }
 
-export async function recordChunkError(db: Queryable, runId: string | number, chunkNo: number, message: string): Promise<void> {
-  await db.query('UPDATE copyfleet.chunks SET last_error = $3 WHERE run_id = $1 AND chunk_no = $2', [runId, chunkNo, message]);
+/** The error an attempt at chunks (one, or a pack's) failed with. */
+export async function recordChunkError(db: Queryable, runId: string | number, chunkNos: number[], message: string): Promise<void> {
+  await db.query('UPDATE copyfleet.chunks SET last_error = $3 WHERE run_id = $1 AND chunk_no = ANY($2::int[])', [runId, chunkNos, message]);
 }
 
 export async function unloadedChunks(db: Queryable, runId: string | number): Promise<ChunkRow[]> {
