@@ -1,10 +1,12 @@
-// End to end, as a user runs it: `copyfleet load FILE` with real worker processes,
+// End to end, as a user runs it: `copyfleet load FILE` with real worker processes (or, for
+// an input of one job, the worker in the command's own process),
 // real PostgreSQL and Redis. Every record lands exactly once (counts and column sums
 // checked in SQL against the generator's totals), partitions are monthly, the run
 // record says done, and the reports exist in all three formats.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli, uniqueName, writeChatJsonl, writeTripsCsv } from '@copyfleet/testing';
+import { runCli, startCli, uniqueName, writeChatJsonl, writeTripsCsv } from '@copyfleet/testing';
+import { childPids, waitFor } from './chaos/harness.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { e2e, one, runIdOf } from './helpers.js';
 
@@ -127,6 +129,28 @@ describe('copyfleet load', () => {
     expect(rejects.rows[0].reason).toMatch(/column day: not a valid date/);
     const n = await one(t.pool, `SELECT count(*)::int - 2 AS n FROM ${table}`); // 2 rows from good.csv
     expect(n.n + rejects.rows.length).toBe(3000);
+  });
+
+  it('an input of one job loads in the command\'s own process: no worker process, a loading session, exact', async () => {
+    const file = join(t.dir, 'one-job.csv');
+    const totals = await writeTripsCsv(file, { rows: 2_000, quotedNewlineEvery: 5, seed: 17 });
+    const table = uniqueName('solo');
+    // The worker pauses between its COPY and its COMMIT: the moment to see who holds the chunk.
+    const run = startCli(['load', file, '--table', table], { ...t.env, WORKERS: '2', COPYFLEET_FAILPOINTS: 'before-commit=1500' });
+    const cli = run.child.pid!;
+    const holder = await waitFor('the chunk in a transaction', async () => {
+      const { rows } = await t.pool.query<{ app: string }>(
+        `SELECT application_name AS app FROM pg_stat_activity WHERE application_name LIKE 'copyfleet-worker-%' AND state = 'idle in transaction'`);
+      return rows[0]?.app ?? null;
+    }, 30_000, 20);
+    expect(holder).toBe(`copyfleet-worker-${cli}`); // a worker session (its timeouts), in the command's process
+    expect(childPids(cli, 'worker')).toEqual([]);
+    const res = await run.done;
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stderr).toMatch(/1 chunk\(s\), 1 worker in this process \(the input is one job\)/);
+    const sums = await one(t.pool, `SELECT count(*)::int AS n, sum(passengers)::int AS p FROM ${table}`);
+    expect(sums).toEqual({ n: totals.rows, p: totals.intSum });
+    expect((await one(t.pool, 'SELECT status FROM copyfleet.runs WHERE run_id = $1', [runIdOf(res.stdout)])).status).toBe('done');
   });
 
   it('an empty file ends done with nothing loaded', async () => {

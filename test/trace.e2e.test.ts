@@ -1,7 +1,7 @@
 // One trace per run, from a real `copyfleet load` (issue #12): the CLI's processes started
 // with the telemetry preload and the real OTLP http/json exporter, a real receiver in this
 // test, two workers and one of them SIGKILLed between its COPY and its COMMIT. The spans
-// must form one trace (splitter, workers, compactor, reporter), count every chunk's rows
+// must form one trace (planning, workers, compaction, reports), count every chunk's rows
 // once, stay within the span budget, and carry no password and no row data.
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -71,7 +71,9 @@ it('a load with a killed worker is one trace: splitter, a span per chunk, compac
   await expect.poll(() => receiver.spans.filter((s) => s.name === 'report').length, { timeout: 10_000 }).toBeGreaterThan(0);
   const spans = receiver.spans.filter((s) => s.attributes['copyfleet.run_id'] === runId || s.traceId === traceId);
   expect(new Set(spans.map((s) => s.traceId))).toEqual(new Set([traceId]));
-  expect(new Set(spans.map((s) => s.service))).toEqual(new Set(['copyfleet-splitter', 'copyfleet-worker', 'copyfleet-compactor', 'copyfleet-reporter']));
+  // `copyfleet load` plans and hosts the compactor and the reporter itself (copyfleet-cli); the workers are processes.
+  expect(new Set(spans.map((s) => s.service))).toEqual(new Set(['copyfleet-cli', 'copyfleet-worker']));
+  expect([...new Set(spans.filter((s) => s.service === 'copyfleet-cli').map((s) => s.name))]).toEqual(expect.arrayContaining(['run', 'plan.enqueue', 'compact', 'report']));
   expect(spans.filter((s) => s.name === 'run')).toHaveLength(1);
 
   // Every chunk has a chunk span, and their rows add up to the table once (the killed attempt died with its process).

@@ -107,6 +107,15 @@ export function childPids(parent: number, arg: string): number[] {
   return pids;
 }
 
+/** Whether process `pid` still runs (a zombie does not). */
+export function alive(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 /** The run of a table, once the splitter has recorded it. */
 export async function runOf(pool: pg.Pool, table: string): Promise<string> {
   return waitFor(`the run of ${table}`, async () => {

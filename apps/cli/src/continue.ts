@@ -26,7 +26,7 @@ export async function continueCommand(config: Config, runId: string, opts: { det
     try {
       const settled = (r: RunRow): boolean => r.status === 'done' || r.status === 'failed';
       const until = chunk === undefined ? undefined : async (r: RunRow) => settled(r) && (await chunkSettled(ctx, runId, chunk));
-      const headline = `copyfleet: ${what}: ${run.source} → ${run.target_table}, ${config.workers} worker(s)`;
+      const headline = `copyfleet: ${what}: ${run.source} → ${run.target_table}, ${local.workersNote}`;
       const end = await local.watch(ctx, runId, headline, until);
       if (end === null) return 130;
       if (chunk !== undefined) {

@@ -1,11 +1,10 @@
 /**
- * The local stand-in for a cluster: worker, compactor and reporter processes
- * started from this same CLI, each its own OS process. A process that dies is
+ * The local stand-in for a cluster's worker pods: worker processes started from this
+ * same CLI, each its own OS process. A process that dies is
  * started again (as Kubernetes would restart a pod), with a short backoff.
  * Their log lines are passed through, prefixed with the process name.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { setPriority } from 'node:os';
 import { createInterface } from 'node:readline';
 import { cappedBackoff } from '@copyfleet/run';
 
@@ -15,12 +14,6 @@ const HEALTHY_RUN_MS = 30_000;
 export interface FleetMember {
   name: string;
   args: string[];
-  /**
-   * Run at a lower CPU priority (nice 10). For processes that idle until the end of a
-   * run — the compactor and the reporter — so that their start-up (~1 s of CPU each,
-   * mostly loading modules) does not compete with planning and loading on a small machine.
-   */
-  background?: boolean;
 }
 
 export class Fleet {
@@ -36,15 +29,10 @@ export class Fleet {
   ) {}
 
   start(member: FleetMember): void {
-    const child = spawn(process.execPath, [process.argv[1]!, ...member.args], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // stdin is a pipe from this process: when it ends — this process exited, even by SIGKILL —
+    // the member stops as on SIGTERM (--until-stdin-ends), so no worker outlives its command.
+    const child = spawn(process.execPath, [process.argv[1]!, ...member.args, '--until-stdin-ends'], { env: this.env, stdio: ['pipe', 'pipe', 'pipe'] });
     const startedAt = Date.now();
-    if (member.background && child.pid !== undefined) {
-      try {
-        setPriority(child.pid, 10);
-      } catch {
-        // Not permitted here: run at normal priority.
-      }
-    }
     this.procs.set(member.name, child);
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream! }).on('line', (line) => this.print(`[${member.name}] ${line}`));

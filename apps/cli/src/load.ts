@@ -1,61 +1,55 @@
 /**
- * `copyfleet load FILE`: the whole pipeline on this machine. The splitter runs as its
- * own process (plan + queue, or resume), while N workers, the compactor and the reporter
- * start (local-run.ts); the run is watched until it is done or failed, and ends with a
- * one-line summary. Ctrl-C stops everything cleanly; the same command resumes the run.
+ * `copyfleet load FILE`: the whole pipeline on this machine. This process plans the
+ * inputs into chunks and queues them (or resumes their run) while N worker processes
+ * start (local-run.ts), and hosts the compactor and the reporter; an input of one job is
+ * loaded by a worker in this process too. The run is watched until it is done or failed,
+ * and ends with a one-line summary. Ctrl-C stops everything cleanly; the same command
+ * resumes the run.
  */
-import { spawn } from 'node:child_process';
-import { formatBytes, type Config } from '@copyfleet/config';
-import { listInputs, normalizeSourceUri } from '@copyfleet/source';
-import { createLogger, filesNote, openContextPatiently, runExitCode, type RunRequest, type StartedRun } from '@copyfleet/run';
+import type { Config } from '@copyfleet/config';
+import { formatBytes } from '@copyfleet/config';
+import { listInputs, normalizeSourceUri, type InputListing } from '@copyfleet/source';
+import { createLogger, filesNote, openContextPatiently, runExitCode, startRun, type RunRequest } from '@copyfleet/run';
+import { currentTelemetry } from '@copyfleet/telemetry';
 import { LocalRun } from './local-run.js';
 
-export async function loadCommand(config: Config, req: RunRequest): Promise<number> {
-  // Inputs that name nothing fail here, at once, before any process starts (the splitter lists them again).
-  if (req.inputs.length > 0) await listInputs(req.inputs.map(normalizeSourceUri));
-  // Workers start while the splitter plans: their start-up overlaps planning.
-  const local = new LocalRun(config);
-  const started = await runSplitter(local.env, req);
-  if (started === null) {
-    await local.stop();
-    return 1;
-  }
-  const ctx = await openContextPatiently(config, 'cli', createLogger('cli'));
-  if (!ctx) return 1;
+/** `workersGiven`: --workers was on the command line; that many worker processes start, whatever the input. */
+export async function loadCommand(config: Config, req: RunRequest, opts: { workersGiven?: boolean } = {}): Promise<number> {
+  // Inputs that name nothing fail here, at once, before any process starts (planning lists them again).
+  const listing = req.inputs.length > 0 ? await listInputs(req.inputs.map(normalizeSourceUri)) : null;
+  // Workers start while this process plans: their start-up overlaps planning.
+  const local = new LocalRun(config, { solo: !opts.workersGiven && listing !== null && oneJob(config, listing) });
   try {
-    const fileCount = started.files > 1 ? `${started.files} files, ` : '';
-    const headline =
-      `copyfleet: run ${started.runId} ${started.resumed ? 'resumed' : 'started'}: ${req.inputs.length > 0 ? req.inputs.join(' ') : req.dataset} → ${started.table}, ` +
-      `${fileCount}${formatBytes(started.bytes)} in ${started.chunks} chunk(s), ${config.workers} worker(s)` +
-      (started.note ? ` (${started.note})` : '');
-    const run = await local.watch(ctx, started.runId, headline);
-    if (run === null) return 130;
-    process.stdout.write(`${local.summary(run, await filesNote(ctx, run.run_id))}\n`);
-    return await runExitCode(ctx, run);
+    const ctx = await openContextPatiently(config, 'cli', createLogger('cli'));
+    if (!ctx) return 1;
+    try {
+      const started = await startRun(ctx, req);
+      const fileCount = started.files > 1 ? `${started.files} files, ` : '';
+      const headline =
+        `copyfleet: run ${started.runId} ${started.resumed ? 'resumed' : 'started'}: ${req.inputs.length > 0 ? req.inputs.join(' ') : req.dataset} → ${started.table}, ` +
+        `${fileCount}${formatBytes(started.bytes)} in ${started.chunks} chunk(s), ${local.workersNote}` +
+        (started.note ? ` (${started.note})` : '');
+      const run = await local.watch(ctx, started.runId, headline);
+      if (run === null) return 130;
+      process.stdout.write(`${local.summary(run, await filesNote(ctx, run.run_id))}\n`);
+      return await runExitCode(ctx, run);
+    } finally {
+      await ctx.close();
+    }
   } finally {
     await local.stop();
-    await ctx.close();
+    // The spans of the roles hosted here (the run, its planning, compaction, reports) go out before the exit.
+    await currentTelemetry()?.shutdown(5000);
   }
 }
 
-/** Run `copyfleet split` as its own process; its last stdout line is the started run. */
-async function runSplitter(env: NodeJS.ProcessEnv, req: RunRequest): Promise<StartedRun | null> {
-  const args = [process.argv[1]!, 'split', ...req.inputs];
-  if (req.reload) args.push('--reload');
-  if (req.table) args.push('--table', req.table);
-  if (req.key?.length) args.push('--key', req.key.join(','));
-  if (req.partition) args.push('--partition', req.partition);
-  if (req.dataset) args.push('--dataset', req.dataset);
-  if (req.data !== undefined) args.push('--data', req.data);
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
-  if (code !== 0) {
-    // Its own error is on stderr already; a killed splitter says nothing, so say it here.
-    if (signal) process.stderr.write(`copyfleet: the splitter was killed (${signal}); run the same command again to resume\n`);
-    return null;
-  }
-  const last = out.trim().split('\n').at(-1) ?? '';
-  return JSON.parse(last) as StartedRun;
+/**
+ * Inputs that make one job — one file of at most a chunk, or files that fit one pack — are
+ * loaded by one worker whatever the worker count: unless --workers asks for processes, a
+ * worker in this process does it and no process is started (a process costs ~0.4 s of CPU
+ * at start-up, the whole of a small load).
+ */
+function oneJob(config: Config, listing: InputListing): boolean {
+  const bytes = listing.files.reduce((n, f) => n + f.size, 0);
+  return listing.files.length === 1 ? bytes <= config.chunkBytes : bytes <= config.packBytes;
 }

@@ -14,7 +14,7 @@ import { createWriteStream, openSync, type WriteStream } from 'node:fs';
 import { createPool } from '@copyfleet/db';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { continueCommand } from './continue.js';
-import { Attr, currentTelemetry, SpanName, withSpan } from '@copyfleet/telemetry';
+import { currentTelemetry } from '@copyfleet/telemetry';
 import { loadCommand } from './load.js';
 import type { ClusterOptions } from './cluster.js';
 
@@ -56,7 +56,7 @@ const reloadOption = (): Option => new Option('--reload', 'load files an earlier
 addClusterOptions(program.command('load'), 'submit the load and follow it')
   .argument('[inputs...]', `${inputsHelp}; none with a --dataset spec that has sources:`)
   .option('--table <name>', 'target table (name or schema.name); default: the file name')
-  .option('--workers <n>', 'worker processes', (v) => positive(v))
+  .option('--workers <n>', 'worker processes (default WORKERS, or the cores; without it an input of one job loads in this process)', (v) => positive(v))
   .option('--chunk <size>', 'chunk size, e.g. 64MiB', (v) => String(parseSizeArg(v)))
   .option('--key <cols>', 'dedupe key columns, comma-separated: newest record per key wins', keyList)
   .addOption(intervalOption)
@@ -73,7 +73,7 @@ addClusterOptions(program.command('load'), 'submit the load and follow it')
     if (o.chunk) explicit.chunkBytes = o.chunk;
     const config = loadConfig(explicit);
     await assertReachable(config);
-    process.exitCode = await loadCommand(config, requestFrom(inputs, o));
+    process.exitCode = await loadCommand(config, requestFrom(inputs, o), { workersGiven: o.workers !== undefined });
   });
 
 program
@@ -92,12 +92,7 @@ program
     const ctx = await openContextPatiently(loadConfig(), 'splitter', log);
     if (!ctx) return;
     try {
-      // The root span of the run's trace (tracing on: docs/observability.md); planning is inside it.
-      const started = await withSpan(SpanName.Run, { [Attr.File]: inputs.join(' ') }, async (span) => {
-        const s = await startRun(ctx, requestFrom(inputs, o));
-        span.setAttributes({ [Attr.RunId]: s.runId });
-        return s;
-      });
+      const started = await startRun(ctx, requestFrom(inputs, o));
       await currentTelemetry()?.shutdown(5000);
       process.stdout.write(`${JSON.stringify(started)}\n`);
       if (o.wait) {
@@ -124,7 +119,8 @@ for (const role of ['worker', 'compactor', 'reporter'] as const) {
   program
     .command(role)
     .description(`run a ${role} process until SIGTERM`)
-    .action(async () => serve(loadConfig(), role));
+    .addOption(new Option('--until-stdin-ends', 'also stop when stdin ends (how `copyfleet load` stops its worker processes if it dies)').hideHelp())
+    .action(async (o: { untilStdinEnds?: boolean }) => serve(loadConfig(), role, { untilStdinEnds: o.untilStdinEnds === true }));
 }
 
 addClusterOptions(program.command('status'), 'ask')

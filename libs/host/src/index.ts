@@ -1,2 +1,2 @@
-export { serve, type Role } from './serve.js';
+export { hostRoles, serve, type Hosted, type Role } from './serve.js';
 export { failureAction, waitForDatabase, type FailureAction } from './retry-policy.js';

@@ -33,57 +33,66 @@ import { failureAction, sourceWaitMs, waitForDatabase } from './retry-policy.js'
 
 export type Role = 'worker' | 'compactor' | 'reporter';
 
-/** What a process is doing: the job it holds, and whether it was asked to stop. */
+/** What a role is doing: the job it holds, and whether it was asked to stop. */
 interface Holder {
   stopping: AbortSignal;
   current: { job: Job; token: string } | null;
 }
 
-export async function serve(config: Config, role: Role): Promise<void> {
-  const log = createLogger(role);
-  const stop = new AbortController();
-  const holder: Holder = { stopping: stop.signal, current: null };
-  let worker: Worker | null = null;
-  let closed: Promise<unknown> | null = null;
+/** Roles consumed in one process (hostRoles). */
+export interface Hosted {
+  /** The jobs held now: past the grace period they are handed back. */
+  held(): { job: Job; token: string }[];
+  /** Take no new job, let the current ones finish, close the connections. */
+  close(): Promise<void>;
+}
 
-  const onSignal = (signal: string): void => {
-    if (stop.signal.aborted) {
-      log.warn('second signal: exiting now; the current job will be handed out again', { signal });
-      process.exit(130);
-    }
-    stop.abort();
-    log.info('stopping: finishing the current job', { signal, graceMs: config.shutdownGraceMs });
-    setTimeout(() => void releaseAndExit(holder, log, config.shutdownGraceMs), config.shutdownGraceMs).unref();
-    closed = worker?.close() ?? Promise.resolve();
-  };
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
-  process.on('SIGINT', () => onSignal('SIGINT'));
-
-  // Tracing (when configured, off by default), metrics and /healthz /readyz /metrics on METRICS_PORT.
-  const obs = await startObservability({
-    service: role,
-    metricsPort: config.metricsPort,
-    metricsHost: config.metricsHost,
-    pgSpans: config.tracePg,
-    ready: () => worker !== null && !stop.signal.aborted,
+/**
+ * Consume the queues of `roles` in this process until `stopping` aborts — a worker, the
+ * compactor or the reporter, or several of them at once (`copyfleet load` hosts the
+ * compactor and reporter in its own process, and for an input of one job the worker too).
+ * Workers get a loading session (libs/run openContext: the idle-in-transaction and
+ * statement timeouts); the compactor and reporter share one without them. Null when
+ * `stopping` aborted while PostgreSQL was still unreachable.
+ */
+export async function hostRoles(config: Config, roles: readonly Role[], stopping: AbortSignal, logOf: (role: Role) => Logger = (r) => createLogger(r)): Promise<Hosted | null> {
+  const sessionOf = (r: Role): Role => (r === 'worker' ? r : roles.find((x) => x !== 'worker')!);
+  const sessions = [...new Set(roles.map(sessionOf))];
+  const opened = await Promise.all(sessions.map(async (s) => [s, await openContextPatiently(config, s, logOf(s), stopping)] as const));
+  const contexts = new Map(opened);
+  const all = [...contexts.values()];
+  const closeContexts = () => Promise.allSettled(all.map((c) => c?.close())).then(() => undefined);
+  if (all.includes(null) || stopping.aborted) {
+    await closeContexts();
+    return null;
+  }
+  const consumers = roles.map((role) => {
+    return consume(contexts.get(sessionOf(role))!, role, logOf(role), stopping);
   });
-  if (obs.ops) log.info('ops endpoint', { port: obs.ops.port });
-  const ctx = await openContextPatiently(config, role, log, stop.signal);
-  if (!ctx) return void (await obs.shutdown());
-  if (stop.signal.aborted) return void (await ctx.close()); // stopped during start-up
-  const connection = createRedis(config.redisUrl, { blocking: true, keepAliveMs: config.tcpKeepaliveMs });
+  return {
+    held: () => consumers.flatMap((c) => (c.holder.current ? [c.holder.current] : [])),
+    async close() {
+      await Promise.allSettled(consumers.map((c) => c.close()));
+      await closeContexts();
+    },
+  };
+}
+
+/** One role's queue consumer on `ctx`: a BullMQ worker on a blocking connection of its own. */
+function consume(ctx: Context, role: Role, log: Logger, stopping: AbortSignal): { holder: Holder; close(): Promise<void> } {
+  const holder: Holder = { stopping, current: null };
+  const connection = createRedis(ctx.config.redisUrl, { blocking: true, keepAliveMs: ctx.config.tcpKeepaliveMs });
   const opts = {
-    prefix: config.queuePrefix,
-    lockDurationMs: config.lockDurationMs,
-    stalledIntervalMs: config.stalledIntervalMs,
-    maxStalledCount: config.maxStalledCount,
+    prefix: ctx.config.queuePrefix,
+    lockDurationMs: ctx.config.lockDurationMs,
+    stalledIntervalMs: ctx.config.stalledIntervalMs,
+    maxStalledCount: ctx.config.maxStalledCount,
     name: `${role}@${hostname()}/${process.pid}`,
   };
-  const w =
+  const w: Worker =
     role === 'worker'
       ? createWorker<ChunkJob>(QUEUE.chunks, connection, chunkProcessor(ctx, log, holder), opts)
       : createWorker<RunJob>(role === 'compactor' ? QUEUE.compact : QUEUE.report, connection, runProcessor(ctx, log, holder, role), opts);
-  worker = w;
 
   const warn = throttled(log.warn, 10_000);
   w.on('error', (err) => warn('queue error (Redis unavailable?); retrying', { error: err.message }));
@@ -95,26 +104,66 @@ export async function serve(config: Config, role: Role): Promise<void> {
     if (final) void onFinalFailure(ctx, job, err, log);
   });
   log.info('started', { queue: w.name, pid: process.pid });
-
-  await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
-  await closed;
-  await Promise.allSettled([ctx.close(), connection.quit()]);
-  await obs.shutdown();
+  return {
+    holder,
+    async close() {
+      await w.close();
+      await connection.quit().catch(() => undefined);
+    },
+  };
 }
 
-/** Grace period over: hand the current job back and exit (its transaction rolls back with the connection). */
-async function releaseAndExit(holder: Holder, log: Logger, graceMs: number): Promise<never> {
-  const held = holder.current;
-  let released = held === null;
-  if (held) {
-    released = await Promise.race([
-      held.job.moveToWait(held.token).then(() => true, () => false),
-      new Promise<boolean>((r) => setTimeout(() => r(false), 2000).unref()),
-    ]);
+/**
+ * A worker, the compactor or the reporter as a process of its own (a container on a
+ * cluster, a member of a local fleet) until SIGTERM/SIGINT — or, `untilStdinEnds`, until
+ * its stdin ends too (the local fleet's members: their command exited).
+ */
+export async function serve(config: Config, role: Role, opts: { untilStdinEnds?: boolean } = {}): Promise<void> {
+  const log = createLogger(role);
+  const stop = new AbortController();
+  let hosted: Hosted | null = null;
+
+  const onSignal = (signal: string): void => {
+    if (stop.signal.aborted) {
+      log.warn('second signal: exiting now; the current job will be handed out again', { signal });
+      process.exit(130);
+    }
+    stop.abort();
+    log.info('stopping: finishing the current job', { signal, graceMs: config.shutdownGraceMs });
+    setTimeout(() => void releaseAndExit(hosted?.held() ?? [], log, config.shutdownGraceMs), config.shutdownGraceMs).unref();
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  // A member of `copyfleet load`'s local fleet: its stdin is a pipe from the command, which ends when the command exits.
+  if (opts.untilStdinEnds) process.stdin.on('end', () => onSignal('stdin ended')).resume();
+
+  // Tracing (when configured, off by default), metrics and /healthz /readyz /metrics on METRICS_PORT.
+  const obs = await startObservability({
+    service: role,
+    metricsPort: config.metricsPort,
+    metricsHost: config.metricsHost,
+    pgSpans: config.tracePg,
+    ready: () => hosted !== null && !stop.signal.aborted,
+  });
+  if (obs.ops) log.info('ops endpoint', { port: obs.ops.port });
+  hosted = await hostRoles(config, [role], stop.signal, () => log);
+  if (hosted) {
+    await new Promise<void>((resolve) => (stop.signal.aborted ? resolve() : stop.signal.addEventListener('abort', () => resolve(), { once: true })));
+    await hosted.close();
   }
+  await obs.shutdown();
+  if (opts.untilStdinEnds) process.stdin.destroy(); // an open pipe would keep the process alive
+}
+
+/** Grace period over: hand the current jobs back and exit (their transactions roll back with the connections). */
+async function releaseAndExit(held: { job: Job; token: string }[], log: Logger, graceMs: number): Promise<never> {
+  const released = await Promise.race([
+    Promise.all(held.map((h) => h.job.moveToWait(h.token))).then(() => true, () => false),
+    new Promise<boolean>((r) => setTimeout(() => r(false), 2000).unref()),
+  ]);
   log.warn(
     released ? 'grace period over: current job released, exiting' : 'grace period over: exiting; the stalled-job check will hand the job out again',
-    { graceMs, job: held?.job.id },
+    { graceMs, jobs: held.map((h) => h.job.id).join(',') },
   );
   process.exit(released ? 0 : 1);
 }

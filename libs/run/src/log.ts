@@ -12,7 +12,8 @@ export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;
 }
 
-export function createLogger(role: string, level: string = process.env.LOG_LEVEL ?? 'info'): Logger {
+/** `out` takes each line (without its newline): stderr, or the progress line of `copyfleet load` for the roles it hosts. */
+export function createLogger(role: string, level: string = process.env.LOG_LEVEL ?? 'info', out: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Logger {
   const threshold = LEVELS[(level as LogLevel) in LEVELS ? (level as LogLevel) : 'info'];
   const write = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
     if (LEVELS[lvl] < threshold) return;
@@ -21,7 +22,7 @@ export function createLogger(role: string, level: string = process.env.LOG_LEVEL
           .map(([k, v]) => `${k}=${typeof v === 'string' && /\s/.test(v) ? JSON.stringify(v) : String(v)}`)
           .join(' ')
       : '';
-    process.stderr.write(`${new Date().toISOString()} ${lvl.padEnd(5)} ${role} ${msg}${extra ? ` ${extra}` : ''}\n`);
+    out(`${new Date().toISOString()} ${lvl.padEnd(5)} ${role} ${msg}${extra ? ` ${extra}` : ''}`);
   };
   return {
     debug: (m, f) => write('debug', m, f),

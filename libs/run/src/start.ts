@@ -5,11 +5,21 @@
  */
 import { LoadRequestError } from '@copyfleet/design';
 import { readLocatedSpec } from '@copyfleet/spec';
+import { Attr, SpanName, withSpan } from '@copyfleet/telemetry';
 import type { Context } from './context.js';
 import { startDatasetRun } from './dataset-run.js';
 import { startTableRun, type RunRequest, type StartedRun } from './start-run.js';
 
-export async function startRun(ctx: Context, req: RunRequest): Promise<StartedRun> {
+/** Start the run; its root span (the run's trace: docs/observability.md) holds the planning. */
+export function startRun(ctx: Context, req: RunRequest): Promise<StartedRun> {
+  return withSpan(SpanName.Run, { [Attr.File]: req.inputs.join(' ') }, async (span) => {
+    const started = await planRun(ctx, req);
+    span.setAttributes({ [Attr.RunId]: started.runId });
+    return started;
+  });
+}
+
+async function planRun(ctx: Context, req: RunRequest): Promise<StartedRun> {
   // The run starts now, before planning: ingest time is measured from here.
   const startedAt = new Date();
   const located = req.dataset ? await readLocatedSpec(req.dataset) : null;
