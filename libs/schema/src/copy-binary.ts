@@ -85,15 +85,24 @@ export class CopyBinaryTranscoder {
    */
   transcode(src: Buffer, s: number, e: number, dst: Buffer, at: number): number {
     const n = this.types.length;
-    dst.writeUInt16BE(n, at);
+    const types = this.types;
+    w16(dst, at, n);
     let p = at + 2;
     let fs = s;
     for (let i = 0; i < n; i++) {
-      let fe = fs;
-      while (fe < e && src[fe] !== TAB) fe++;
-      if (fe === e && i < n - 1) return this.fail(`${i + 1} fields, expected ${n}`);
-      p = this.field(this.types[i]!, src, fs, fe, dst, p);
+      const type = types[i]!;
+      let fe: number;
+      if ((type === 'text' || type === 'jsonb') && !(src[fs] === BACKSLASH && src[fs + 1] === 0x4e && (fs + 2 === e || src[fs + 2] === TAB))) {
+        // Text is unescaped and copied in the same pass that finds its end.
+        p = this.text(src, fs, e, dst, p, type === 'jsonb');
+        fe = this.fieldEnd;
+      } else {
+        fe = fs;
+        while (fe < e && src[fe] !== TAB) fe++;
+        p = this.field(type, src, fs, fe, dst, p);
+      }
       if (p < 0) return -1;
+      if (fe === e && i < n - 1) return this.fail(`${i + 1} fields, expected ${n}`);
       fs = fe + 1;
     }
     if (fs <= e) return this.fail(`more than ${n} fields`);
@@ -108,17 +117,16 @@ export class CopyBinaryTranscoder {
   /** One field src[s, e) at dst[p] (its length word, then its bytes); the end position or -1. */
   private field(type: ColumnType, src: Buffer, s: number, e: number, dst: Buffer, p: number): number {
     if (e - s === 2 && src[s] === BACKSLASH && src[s + 1] === 0x4e) {
-      dst.writeInt32BE(-1, p);
+      w32(dst, p, -1);
       return p + 4;
     }
     switch (type) {
       case 'text':
-        return this.text(src, s, e, dst, p, false);
       case 'jsonb':
-        return this.text(src, s, e, dst, p, true);
+        return this.fail('text is not a NULL here'); // transcode writes text fields itself
       case 'boolean':
         if (e - s === 1 && (src[s] === 0x74 || src[s] === 0x66)) {
-          dst.writeInt32BE(1, p);
+          w32(dst, p, 1);
           dst[p + 4] = src[s] === 0x74 ? 1 : 0;
           return p + 5;
         }
@@ -136,24 +144,33 @@ export class CopyBinaryTranscoder {
     }
   }
 
-  /** text and jsonb: the bytes with COPY's escapes undone (jsonb: version 1 first). */
+  /** Where the last text field ended in the source (its tab, or the row's end). */
+  private fieldEnd = 0;
+
+  /**
+   * text and jsonb from src[s] to the next tab or `e`: the bytes with COPY's escapes undone
+   * (jsonb: version 1 first). Sets fieldEnd.
+   */
   private text(src: Buffer, s: number, e: number, dst: Buffer, p: number, jsonb: boolean): number {
     const start = p + 4;
     let q = start;
     if (jsonb) dst[q++] = 1;
-    let run = s;
-    for (let i = s; i < e; i++) {
-      if (src[i] !== BACKSLASH) continue;
-      q += copyBytes(src, run, i, dst, q);
+    let i = s;
+    for (; i < e; i++) {
+      const c = src[i]!;
+      if (c === TAB) break;
+      if (c !== BACKSLASH) {
+        dst[q++] = c;
+        continue;
+      }
       const x = src[++i];
-      const c = x === 0x6e ? 0x0a : x === 0x74 ? 0x09 : x === 0x72 ? 0x0d : x === BACKSLASH ? BACKSLASH : x === 0x62 ? 0x08 : x === 0x66 ? 0x0c : x === 0x76 ? 0x0b : -1;
+      const u = x === 0x6e ? 0x0a : x === 0x74 ? 0x09 : x === 0x72 ? 0x0d : x === BACKSLASH ? BACKSLASH : x === 0x62 ? 0x08 : x === 0x66 ? 0x0c : x === 0x76 ? 0x0b : -1;
       // The encoders write only these escapes; anything else is left to the text path.
-      if (c < 0) return this.fail('an escape the transcoder does not read');
-      dst[q++] = c;
-      run = i + 1;
+      if (u < 0) return this.fail('an escape the transcoder does not read');
+      dst[q++] = u;
     }
-    q += copyBytes(src, run, e, dst, q);
-    dst.writeInt32BE(q - start, p);
+    this.fieldEnd = i;
+    w32(dst, p, q - start);
     return q;
   }
 
@@ -170,7 +187,7 @@ export class CopyBinaryTranscoder {
         if (d < 0 || d > 9) return this.fail('bigint with a non-digit');
         v = v * 10 + d;
       }
-      dst.writeInt32BE(8, p);
+      w32(dst, p, 8);
       writeInt64(neg ? -v : v, dst, p + 4);
       return p + 12;
     }
@@ -181,7 +198,7 @@ export class CopyBinaryTranscoder {
       return this.fail('bigint with a non-digit');
     }
     if (v > 9223372036854775807n || v < -9223372036854775808n) return this.fail('bigint out of range');
-    dst.writeInt32BE(8, p);
+    w32(dst, p, 8);
     dst.writeBigInt64BE(v, p + 4);
     return p + 12;
   }
@@ -228,7 +245,7 @@ export class CopyBinaryTranscoder {
         if (v === 0 && /[1-9]/.test(t.replace(/[eE].*$/, ''))) return this.fail('float out of range (underflow)');
       }
     }
-    dst.writeInt32BE(8, p);
+    w32(dst, p, 8);
     dst.writeDoubleBE(v, p + 4);
     return p + 12;
   }
@@ -250,10 +267,10 @@ export class CopyBinaryTranscoder {
       const t = src.toString('latin1', i, e);
       const special = t === 'NaN' && i === s ? SIGN.nan : t === 'Infinity' ? (sign === SIGN.neg ? SIGN.ninf : SIGN.pinf) : -1;
       if (special < 0) return this.fail('not a number');
-      dst.writeInt32BE(8, p);
-      dst.writeUInt32BE(0, p + 4); // ndigits, weight
-      dst.writeUInt16BE(special, p + 8);
-      dst.writeUInt16BE(0, p + 10);
+      w32(dst, p, 8);
+      w32(dst, p + 4, 0); // ndigits, weight
+      w16(dst, p + 8, special);
+      w16(dst, p + 10, 0);
       return p + 12;
     }
     // Decimal digits without the point: leading zeros skipped, `before` of them before the point.
@@ -300,10 +317,10 @@ export class CopyBinaryTranscoder {
     // Trailing zero digits carry no value (dscale keeps the scale).
     while (nd > 0 && dec[nd - 1] === 0) nd--;
     if (nd === 0) {
-      dst.writeInt32BE(8, p);
-      dst.writeUInt32BE(0, p + 4);
-      dst.writeUInt16BE(SIGN.pos, p + 8);
-      dst.writeUInt16BE(dscale, p + 10);
+      w32(dst, p, 8);
+      w32(dst, p + 4, 0);
+      w16(dst, p + 8, SIGN.pos);
+      w16(dst, p + 10, dscale);
       return p + 12;
     }
     // dweight: the power of ten of the first significant digit.
@@ -322,13 +339,13 @@ export class CopyBinaryTranscoder {
       digits[g] = v;
     }
     const len = 8 + 2 * groups;
-    dst.writeInt32BE(len, p);
-    dst.writeUInt16BE(groups, p + 4);
-    dst.writeInt16BE(weight, p + 6);
-    dst.writeUInt16BE(sign, p + 8);
-    dst.writeUInt16BE(dscale, p + 10);
+    w32(dst, p, len);
+    w16(dst, p + 4, groups);
+    w16(dst, p + 6, weight);
+    w16(dst, p + 8, sign);
+    w16(dst, p + 10, dscale);
     let q = p + 12;
-    for (let g = 0; g < groups; g++, q += 2) dst.writeUInt16BE(digits[g]!, q);
+    for (let g = 0; g < groups; g++, q += 2) w16(dst, q, digits[g]!);
     return q;
   }
 
@@ -350,8 +367,8 @@ export class CopyBinaryTranscoder {
     const days = date2j(y, m, d) - POSTGRES_EPOCH_JDATE;
     if (type === 'date') {
       if (len !== 10) return this.fail('a date with more');
-      dst.writeInt32BE(4, p);
-      dst.writeInt32BE(days, p + 4);
+      w32(dst, p, 4);
+      w32(dst, p + 4, days);
       return p + 8;
     }
     let hh = 0;
@@ -402,7 +419,7 @@ export class CopyBinaryTranscoder {
       }
     } else if (len !== 10) return this.fail('not a timestamp');
     const secs = days * 86400 + hh * 3600 + mi * 60 + ss - offsetMin * 60;
-    dst.writeInt32BE(8, p);
+    w32(dst, p, 8);
     if (secs < SAFE_SECONDS && secs > -SAFE_SECONDS) writeInt64(secs * 1e6 + us, dst, p + 4);
     else dst.writeBigInt64BE(BigInt(secs) * 1_000_000n + BigInt(us), p + 4);
     return p + 12;
@@ -412,16 +429,8 @@ export class CopyBinaryTranscoder {
 /** A safe integer as int64 big-endian, without BigInt. */
 function writeInt64(v: number, dst: Buffer, p: number): void {
   const hi = Math.floor(v / TWO32);
-  dst.writeInt32BE(hi, p);
-  dst.writeUInt32BE(v - hi * TWO32, p + 4);
-}
-
-function copyBytes(src: Buffer, s: number, e: number, dst: Buffer, q: number): number {
-  if (e - s < 48) {
-    for (let i = s; i < e; i++) dst[q++] = src[i]!;
-    return e - s;
-  }
-  return src.copy(dst, q, s, e);
+  w32(dst, p, hi);
+  w32(dst, p + 4, v - hi * TWO32);
 }
 
 const d2 = (b: Buffer, i: number): number => {
@@ -450,4 +459,21 @@ export function date2j(year: number, month: number, day: number): number {
 function rint(x: number): number {
   const r = Math.round(x);
   return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * 32 and 16 bits big-endian (two's complement for negatives), by hand: Buffer's write*BE
+ * check their arguments on every call, which was most of a field's cost here. Typed-array
+ * stores keep the low 8 bits.
+ */
+function w32(b: Buffer, p: number, v: number): void {
+  b[p] = v >>> 24;
+  b[p + 1] = v >>> 16;
+  b[p + 2] = v >>> 8;
+  b[p + 3] = v;
+}
+
+function w16(b: Buffer, p: number, v: number): void {
+  b[p] = v >>> 8;
+  b[p + 1] = v;
 }
