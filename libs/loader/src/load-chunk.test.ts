@@ -181,6 +181,35 @@ describe('loadPack', () => {
     expect(rejects.rows).toEqual([{ chunk_no: 1, at: texts[1]!.indexOf('\n') + 1, reason: expect.stringMatching(/refused by PostgreSQL: .*out of range/) }]);
   });
 
+  it('binary: a pack\'s parsed members go in one binary COPY; refused there, they are read again as text and the bad row is its own chunk\'s reject', async () => {
+    const { runId, table, spec } = await setupPack([]);
+    const jsonSpec = asJsonl(spec);
+    const texts = ['{"id":1,"day":"2024-01-05","amount":1.5}\n{"id":2,"day":"2024-01-06","amount":2}\n', '{"id":3,"day":"2024-01-07","amount":3}\n{"id":4,"day":"2024-01-08","amount":4}\n'];
+    const members: PackedChunk[] = [];
+    for (const [i, text] of texts.entries()) {
+      const path = join(dir, `${table}-b${i}.jsonl`);
+      writeFileSync(path, text);
+      const source = new LocalFileSource(path);
+      const { size, version } = await source.stat();
+      await insertChunks(pool, runId, [{ chunkNo: i, start: 0, end: size, fileNo: i }]);
+      members.push({ run: { spec: jsonSpec, source, sourceVersion: version }, task: { runId, chunkNo: i, start: 0, end: size } });
+    }
+    const binary = { ...deps(), copyFormat: 'binary' as const };
+    await pool.query(`ALTER TABLE ${table} ADD CONSTRAINT ${table}_no4 CHECK (id <> 4)`);
+    const results = await loadPack(binary, members);
+    expect(results.map((r) => [r.rowsLoaded, r.rowsRejected, r.binary])).toEqual([[2, 0, false], [1, 1, false]]);
+    expect((await pool.query(`SELECT array_agg(id ORDER BY id)::text AS ids, sum(amount)::text AS s FROM ${table}`)).rows[0]).toEqual({ ids: '{1,2,3}', s: '6.5' });
+    const rejects = await pool.query('SELECT chunk_no, byte_offset::int AS at, chunk_line::int AS line, reason FROM copyfleet.rejects WHERE run_id = $1', [runId]);
+    expect(rejects.rows).toEqual([{ chunk_no: 1, at: texts[1]!.indexOf('\n') + 1, line: 2, reason: expect.stringMatching(/refused by PostgreSQL: .*violates check constraint/) }]);
+    // Without the constraint, the same pack goes in binary.
+    const again = await setupPack([]);
+    const ok = members.map((m, i) => ({ ...m, task: { ...m.task, runId: again.runId } }));
+    await insertChunks(pool, again.runId, ok.map((m, i) => ({ chunkNo: i, start: 0, end: m.task.end, fileNo: i })));
+    const okRuns = ok.map((m) => ({ ...m, run: { ...m.run, spec: asJsonl(again.spec) } }));
+    expect((await loadPack(binary, okRuns)).map((r) => [r.rowsLoaded, r.binary])).toEqual([[2, true], [2, true]]);
+    expect((await pool.query(`SELECT sum(amount)::text AS s FROM ${again.table}`)).rows[0].s).toBe('10.5');
+  });
+
   it('a member PostgreSQL refuses unparsed makes the whole pack an UnpackError: nothing is loaded (one transaction)', async () => {
     const { chunks, runId, table } = await setupPack(['1,2024-01-05,1\n', '2,2024-01-06,1e400\n', '3,2024-01-07,3\n']);
     await expect(loadPack(deps(), chunks)).rejects.toBeInstanceOf(UnpackError);
