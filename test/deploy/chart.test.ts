@@ -247,6 +247,15 @@ describe('network fault bounds', () => {
   });
 });
 
+describe('COPY_FORMAT', () => {
+  test('the ConfigMap passes COPY_FORMAT (auto unless set); the schema takes auto, text or binary only', () => {
+    const cmOf = (objs: K8sObject[]) => objs.find((o) => o.kind === 'ConfigMap' && (o.data as Record<string, string> | undefined)?.CHUNK !== undefined)!;
+    expect((cmOf(rendered('default')).data as Record<string, string>).COPY_FORMAT).toBe('auto');
+    expect((cmOf(helmTemplate({ keda: true, set: ['config.copyFormat=binary'] })).data as Record<string, string>).COPY_FORMAT).toBe('binary');
+    expect(() => helmTemplate({ keda: true, set: ['config.copyFormat=csv'] })).toThrow(/copyFormat/);
+  });
+});
+
 describe('secrets', () => {
   const secretNames = ['DATABASE_URL', 'REDIS_URL', 'DASHBOARD_TOKEN', 'SPLITTER_TOKEN', 'KEDA_DATABASE_URL'];
 

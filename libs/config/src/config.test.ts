@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError, configToEnv, loadConfig, readTracePg, sessionTimeoutDefaults } from './config.js';
+import { ConfigError, configToEnv, copyFormatFor, isLocalDatabase, loadConfig, readTracePg, sessionTimeoutDefaults } from './config.js';
 import { maskUrl } from './secrets.js';
 import { parseSize } from './size.js';
 
@@ -202,5 +202,28 @@ describe('splitter service settings', () => {
     } catch (err) {
       expect((err as Error).message).not.toContain(token);
     }
+  });
+});
+
+describe('COPY_FORMAT', () => {
+  it('is auto by default, takes text or binary, and names the variable when wrong', () => {
+    expect(loadConfig({}, URLS).copyFormat).toBe('auto');
+    expect(loadConfig({}, { ...URLS, COPY_FORMAT: 'binary' }).copyFormat).toBe('binary');
+    expect(loadConfig({}, { ...URLS, COPY_FORMAT: 'text' }).copyFormat).toBe('text');
+    expect(configError({ ...URLS, COPY_FORMAT: 'csv' })).toMatch(/COPY_FORMAT: COPY_FORMAT is auto, text or binary/);
+    expect(loadConfig({}, configToEnv(loadConfig({}, { ...URLS, COPY_FORMAT: 'binary' }))).copyFormat).toBe('binary');
+  });
+
+  it('auto is text when the database is on this host and binary when it is not; text and binary are as set', () => {
+    const auto = (databaseUrl: string) => copyFormatFor({ copyFormat: 'auto', databaseUrl });
+    for (const local of [
+      'postgres://u:pw@localhost:5432/db', 'postgres://u@127.0.0.1:54329/db', 'postgresql://u@127.1.2.3/db', 'postgres://u@[::1]:5432/db',
+      'postgres:///db', 'postgresql://%2Fvar%2Frun%2Fpostgresql/db', 'postgres://u@/db?host=/var/run/postgresql', 'socket:/var/run/postgresql?db=db', 'not a url',
+    ]) expect([local, auto(local)]).toEqual([local, 'text']);
+    for (const remote of ['postgres://u:pw@db.example.com:5432/db', 'postgres://u@10.0.0.5/db', 'postgres://u@[2001:db8::1]/db', 'postgres://u@mydb.abc.eu-west-1.rds.amazonaws.com/db'])
+      expect([remote, auto(remote)]).toEqual([remote, 'binary']);
+    expect(copyFormatFor({ copyFormat: 'binary', databaseUrl: 'postgres://localhost/db' })).toBe('binary');
+    expect(copyFormatFor({ copyFormat: 'text', databaseUrl: 'postgres://db.example.com/db' })).toBe('text');
+    expect(isLocalDatabase('postgres://u@localhost.example.com/db')).toBe(false);
   });
 });

@@ -19,6 +19,7 @@ const size = z.union([z.string(), z.number()]).transform((v, ctx) => {
 });
 const int = (min: number) => z.coerce.number().int().min(min);
 const METRICS_PORT_RULE = 'METRICS_PORT is a port number (0 for any free one) or off';
+const copyFormatSchema = z.enum(['auto', 'text', 'binary'], { error: 'COPY_FORMAT is auto, text or binary' });
 const tracePgSchema = z.enum(['slow', 'all', 'off'], { error: 'TRACE_PG is slow (failed queries and those over 100 ms), all or off' });
 
 const schema = z.object({
@@ -68,6 +69,15 @@ const schema = z.object({
    * duplicate waiting on its ledger row. @defaultValue max(5 min, 4 s per MiB of CHUNK)
    */
   pgStatementTimeoutMs: int(1000).optional(),
+  /**
+   * How rows that copyfleet parses (JSON, CSV on the parse path) go to COPY: `binary` moves
+   * the text → value work (numeric, timestamp, float parsing, unescaping) from PostgreSQL's
+   * backend to the workers, `text` keeps it in the database; `auto` is binary when the
+   * workers are not on the database's host (DATABASE_URL's host is not localhost,
+   * 127.0.0.0/8, ::1 or a unix socket) and text otherwise (copyFormatFor; docs/copy-format.md).
+   * CSV streamed unparsed is always text. @defaultValue auto
+   */
+  copyFormat: copyFormatSchema,
   /**
    * How long a worker keeps its chunk through an outage of the input's store (S3
    * unreachable, timing out, 5xx) without spending an attempt; past it every failure
@@ -197,6 +207,7 @@ const ENV_KEYS: Record<keyof Config, string> = {
   pgDeadPeerMs: 'PG_DEAD_PEER_MS',
   pgIdleInTxMs: 'PG_IDLE_IN_TX_MS',
   pgStatementTimeoutMs: 'PG_STATEMENT_TIMEOUT_MS',
+  copyFormat: 'COPY_FORMAT',
   sourceOutageMs: 'SOURCE_OUTAGE_MS',
   queuePrefix: 'QUEUE_PREFIX',
   lockDurationMs: 'LOCK_DURATION_MS',
@@ -241,6 +252,7 @@ const DEFAULTS: ConfigInput = {
   pgPoolMax: 2,
   tcpKeepaliveMs: 5000,
   pgDeadPeerMs: 30_000,
+  copyFormat: 'auto',
   sourceOutageMs: 900_000,
   queuePrefix: 'copyfleet',
   lockDurationMs: 30_000,
@@ -312,6 +324,29 @@ export function loadConfig(explicit: ConfigInput = {}, env: NodeJS.ProcessEnv = 
   }
   const d = sessionTimeoutDefaults(c.chunkBytes);
   return { ...c, pgIdleInTxMs: c.pgIdleInTxMs ?? d.idleInTxMs, pgStatementTimeoutMs: c.pgStatementTimeoutMs ?? d.statementMs };
+}
+
+/**
+ * The COPY format of parsed rows: COPY_FORMAT, with `auto` resolved from where the database is.
+ * On its own host PostgreSQL and the workers share the cores, and binary only moves work
+ * between them; elsewhere the database's CPU is the fleet's ceiling and binary saves it.
+ */
+export function copyFormatFor(config: Pick<Config, 'copyFormat' | 'databaseUrl'>): 'text' | 'binary' {
+  if (config.copyFormat !== 'auto') return config.copyFormat;
+  return isLocalDatabase(config.databaseUrl) ? 'text' : 'binary';
+}
+
+/** Whether a connection string points at this host: localhost, 127.0.0.0/8, ::1, a unix socket, or no host (libpq's socket). Unreadable: local (text is always right). */
+export function isLocalDatabase(databaseUrl: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(databaseUrl);
+  } catch {
+    return true;
+  }
+  const hosts = [url.searchParams.get('host') ?? decodeURIComponent(url.hostname)];
+  if (url.protocol === 'socket:') return true;
+  return hosts.every((h) => h === '' || h.startsWith('/') || h === 'localhost' || h === '[::1]' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h));
 }
 
 function nonEmpty(v: string | undefined): string | undefined {

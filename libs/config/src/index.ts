@@ -1,3 +1,3 @@
-export { loadConfig, readTracePg, configToEnv, readDotEnv, ConfigError, type Config, type ConfigInput } from './config.js';
+export { loadConfig, readTracePg, configToEnv, copyFormatFor, isLocalDatabase, readDotEnv, ConfigError, type Config, type ConfigInput } from './config.js';
 export { parseSize, formatBytes } from './size.js';
 export { maskUrl } from './secrets.js';

@@ -5,6 +5,10 @@
  * rejected and the rows before and after it are copied again. Without a line
  * number the range is bisected. The good rows are copied at most about twice
  * whatever the number of bad rows; a chunk with no bad rows costs one COPY.
+ *
+ * Binary COPY (`copyBinary`) is one attempt under a SAVEPOINT: PostgreSQL's error for a
+ * binary row names no text the rejects could keep, so a refused batch is rolled back and
+ * the caller copies the same rows as text, with isolation.
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -63,6 +67,37 @@ export async function copyWithIsolation(client: pg.PoolClient, copySql: string, 
   }
   outcome.refused.sort((x, y) => x.index - y.index);
   return outcome;
+}
+
+/** The 19-byte header and the trailer of COPY's binary format (signature, flags 0, no extension). */
+const BINARY_HEADER = Buffer.from([0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00, 0, 0, 0, 0, 0, 0, 0, 0]);
+const BINARY_TRAILER = Buffer.from([0xff, 0xff]);
+
+/**
+ * COPY binary tuples (`rows.buffers`, without header or trailer) in one statement under a
+ * SAVEPOINT. Returns the rows loaded, or null when PostgreSQL refused a row (rolled back
+ * to the savepoint: the caller loads the rows as text, which isolates the bad ones).
+ * `copySql` must say `(FORMAT binary)`.
+ */
+export async function copyBinary(client: pg.PoolClient, copySql: string, rows: RowBatch): Promise<number | null> {
+  if (rows.count === 0) return 0;
+  await client.query('SAVEPOINT cf_copy');
+  try {
+    const stream = client.query(copyFrom(copySql));
+    await pipeline(Readable.from(framed(rows), { objectMode: false }), stream);
+    await client.query('RELEASE SAVEPOINT cf_copy');
+    return Number(stream.rowCount ?? rows.count);
+  } catch (err) {
+    await client.query('ROLLBACK TO SAVEPOINT cf_copy');
+    if (!isRowError(err)) throw err;
+    return null;
+  }
+}
+
+function* framed(rows: RowBatch): Iterable<Buffer> {
+  yield BINARY_HEADER;
+  yield* rows.buffers(0, rows.count);
+  yield BINARY_TRAILER;
 }
 
 async function copyRange(client: pg.PoolClient, copySql: string, rows: RowBatch, a: number, b: number): Promise<number> {

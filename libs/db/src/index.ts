@@ -1,6 +1,6 @@
 export { createPool, sessionOptions, type NetSettings, type PoolOptions, type SessionTimeouts } from './pool.js';
 export { migrate, listMigrations, schemaStatus } from './migrate.js';
-export { copyWithIsolation, isRowError, type RowBatch, type CopyOutcome } from './copy.js';
+export { copyBinary, copyWithIsolation, isRowError, type RowBatch, type CopyOutcome } from './copy.js';
 export { PartitionCache, leafTables, type LeafTable } from './partitions.js';
 export type { Queryable } from './sql/queryable.js';
 export * from './sql/runs.js';

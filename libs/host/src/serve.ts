@@ -19,7 +19,7 @@
  */
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Config } from '@copyfleet/config';
+import { copyFormatFor, type Config } from '@copyfleet/config';
 import { describeError, getRun, markChunkDead, recordChunkError, settleFiles, transitionRun, PartitionCache, type RunRow } from '@copyfleet/db';
 import { loadPack, PermanentChunkError, type ChunkResult, type ChunkRun } from '@copyfleet/loader';
 import {
@@ -224,6 +224,7 @@ async function patiently<T>(ctx: Context, log: Logger, holder: Holder, job: Job,
 
 function chunkProcessor(ctx: Context, log: Logger, holder: Holder) {
   const partitions = new PartitionCache();
+  const copyFormat = copyFormatFor(ctx.config);
   // What each file loads with, read once per file (a run of 1,000 files: 1,000 entries at
   // most), and each run's row once (it does not change after the run starts).
   const files = new Map<string, ChunkRun>();
@@ -263,7 +264,7 @@ function chunkProcessor(ctx: Context, log: Logger, holder: Holder) {
             );
           }
         }
-        const results = await loadPack({ pool: ctx.pool, partitions }, packed);
+        const results = await loadPack({ pool: ctx.pool, partitions, copyFormat }, packed);
         const outcome = sum(results);
         if (outcome.loaded) log.debug('chunk(s) loaded', { run: data.runId, chunk: data.chunkNo, chunks: tasks.length, rows: outcome.rowsLoaded, rejected: outcome.rowsRejected });
         // Also after a skip: the attempt that committed may have died before settling.
@@ -319,6 +320,7 @@ function sum(results: ChunkResult[]): JobOutcome {
     lines: loaded.some((r) => r.lines === null) ? null : loaded.reduce((n, r) => n + r.lines!, 0),
     partitionsCreated: loaded.reduce((n, r) => n + r.partitionsCreated, 0),
     passThrough: loaded.length > 0 && loaded.every((r) => r.passThrough),
+    binary: loaded.length > 0 && loaded.every((r) => r.binary),
   };
 }
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPool, insertChunks, insertRun, migrate, PartitionCache } from '@copyfleet/db';
 import { CSV_DIALECT } from '@copyfleet/parse';
-import { createTableSql } from '@copyfleet/schema';
+import { createTableSql, type ColumnType } from '@copyfleet/schema';
 import { LocalFileSource } from '@copyfleet/source';
 import { fieldTable, testServices, uniqueName } from '@copyfleet/testing';
 import type pg from 'pg';
@@ -181,6 +181,35 @@ describe('loadPack', () => {
     expect(rejects.rows).toEqual([{ chunk_no: 1, at: texts[1]!.indexOf('\n') + 1, reason: expect.stringMatching(/refused by PostgreSQL: .*out of range/) }]);
   });
 
+  it('binary: a pack\'s parsed members go in one binary COPY; refused there, they are read again as text and the bad row is its own chunk\'s reject', async () => {
+    const { runId, table, spec } = await setupPack([]);
+    const jsonSpec = asJsonl(spec);
+    const texts = ['{"id":1,"day":"2024-01-05","amount":1.5}\n{"id":2,"day":"2024-01-06","amount":2}\n', '{"id":3,"day":"2024-01-07","amount":3}\n{"id":4,"day":"2024-01-08","amount":4}\n'];
+    const members: PackedChunk[] = [];
+    for (const [i, text] of texts.entries()) {
+      const path = join(dir, `${table}-b${i}.jsonl`);
+      writeFileSync(path, text);
+      const source = new LocalFileSource(path);
+      const { size, version } = await source.stat();
+      await insertChunks(pool, runId, [{ chunkNo: i, start: 0, end: size, fileNo: i }]);
+      members.push({ run: { spec: jsonSpec, source, sourceVersion: version }, task: { runId, chunkNo: i, start: 0, end: size } });
+    }
+    const binary = { ...deps(), copyFormat: 'binary' as const };
+    await pool.query(`ALTER TABLE ${table} ADD CONSTRAINT ${table}_no4 CHECK (id <> 4)`);
+    const results = await loadPack(binary, members);
+    expect(results.map((r) => [r.rowsLoaded, r.rowsRejected, r.binary])).toEqual([[2, 0, false], [1, 1, false]]);
+    expect((await pool.query(`SELECT array_agg(id ORDER BY id)::text AS ids, sum(amount)::text AS s FROM ${table}`)).rows[0]).toEqual({ ids: '{1,2,3}', s: '6.5' });
+    const rejects = await pool.query('SELECT chunk_no, byte_offset::int AS at, chunk_line::int AS line, reason FROM copyfleet.rejects WHERE run_id = $1', [runId]);
+    expect(rejects.rows).toEqual([{ chunk_no: 1, at: texts[1]!.indexOf('\n') + 1, line: 2, reason: expect.stringMatching(/refused by PostgreSQL: .*violates check constraint/) }]);
+    // Without the constraint, the same pack goes in binary.
+    const again = await setupPack([]);
+    const ok = members.map((m, i) => ({ ...m, task: { ...m.task, runId: again.runId } }));
+    await insertChunks(pool, again.runId, ok.map((m, i) => ({ chunkNo: i, start: 0, end: m.task.end, fileNo: i })));
+    const okRuns = ok.map((m) => ({ ...m, run: { ...m.run, spec: asJsonl(again.spec) } }));
+    expect((await loadPack(binary, okRuns)).map((r) => [r.rowsLoaded, r.binary])).toEqual([[2, true], [2, true]]);
+    expect((await pool.query(`SELECT sum(amount)::text AS s FROM ${again.table}`)).rows[0].s).toBe('10.5');
+  });
+
   it('a member PostgreSQL refuses unparsed makes the whole pack an UnpackError: nothing is loaded (one transaction)', async () => {
     const { chunks, runId, table } = await setupPack(['1,2024-01-05,1\n', '2,2024-01-06,1e400\n', '3,2024-01-07,3\n']);
     await expect(loadPack(deps(), chunks)).rejects.toBeInstanceOf(UnpackError);
@@ -188,5 +217,99 @@ describe('loadPack', () => {
     expect((await ledger(runId)).map((c) => c.done)).toEqual([false, false, false]);
     // Alone, the same chunk is parsed and its bad row rejected.
     expect(await loadChunk(deps(), chunks[1]!.run, chunks[1]!.task)).toMatchObject({ loaded: true, rowsLoaded: 0, rowsRejected: 1 });
+  });
+});
+
+describe('COPY_FORMAT=binary', () => {
+  const COLUMNS: [string, ColumnType][] = [
+    ['id', 'bigint'], ['amount', 'numeric'], ['ratio', 'double precision'], ['ok', 'boolean'], ['day', 'date'],
+    ['at', 'timestamp'], ['atz', 'timestamptz'], ['note', 'text'], ['doc', 'jsonb'],
+  ];
+
+  /** The same file loaded into two tables, once with each format; what each loaded and rejected. */
+  async function loadBoth(content: string, format: 'jsonl' | 'csv', opts: { key?: boolean; sql?: (table: string) => string } = {}) {
+    const path = join(dir, `${uniqueName('f')}.${format}`);
+    writeFileSync(path, content);
+    const out = [];
+    for (const copyFormat of ['text', 'binary'] as const) {
+      const table = uniqueName('t');
+      const base = fieldTable(table, COLUMNS, { column: 'day', interval: 'month' });
+      const spec = {
+        ...base,
+        key: opts.key ? ['id'] : null,
+        columns: format === 'jsonl' ? base.columns.map((c) => ({ ...c, source: { kind: 'path' as const, path: [c.name] } })) : base.columns,
+      };
+      for (const stmt of createTableSql(spec)) await pool.query(stmt);
+      if (opts.sql) await pool.query(opts.sql(table));
+      const load: LoadSpec = { format, dialect: CSV_DIALECT, table: spec, firstDataLine: 1, maxRecordBytes: 1 << 20 };
+      const source = new LocalFileSource(path);
+      const { size, version } = await source.stat();
+      const runId = await insertRun(pool, { source: path, version, table: `public.${table}`, spec: load, bytesTotal: size, traceParent: null });
+      await insertChunks(pool, runId, [{ chunkNo: 0, start: 0, end: size }]);
+      const result = await loadChunk({ ...deps(), copyFormat }, { spec: load, source, sourceVersion: version }, { runId, chunkNo: 0, start: 0, end: size });
+      const cols = [...COLUMNS.map(([c]) => `${c}::text`), ...(opts.key ? ['_cf_offset::text'] : [])].join(', ');
+      const rows = (await pool.query({ text: `SELECT ${cols} FROM ${table} ORDER BY id, 2`, rowMode: 'array' })).rows;
+      const rejects = (await pool.query('SELECT byte_offset::int, chunk_line::int, reason, raw FROM copyfleet.rejects WHERE run_id = $1 ORDER BY byte_offset', [runId])).rows;
+      out.push({ result, rows, rejects });
+    }
+    return { text: out[0]!, binary: out[1]! };
+  }
+
+  const record = (id: unknown, over: Record<string, unknown> = {}) =>
+    JSON.stringify({
+      id, amount: '-12345678901234567890.000100', ratio: -0.0, ok: true, day: '1899-12-31', at: '2024-02-29T23:59:59.9999995',
+      atz: '2024-03-01 00:30:00.25+05:30', note: 'tab\there, "quoted", back\\slash, é 😀\nnext', doc: { a: [1, 2.50, null], u: '\u00e9\ud83d\ude00', n: 123456789012345678901234567890 },
+      ...over,
+    });
+
+  it('loads JSON Lines (fast and general paths, NULLs, lineage) exactly as text does, and rejects the same records', async () => {
+    const lines = [
+      record(1),
+      record(2, { amount: 7, ratio: '1e-310', ok: 'no', at: '0001-01-01 00:00', atz: '9999-12-31T23:59:59-15:00', doc: '{"s": "\\u00e9"}' }),
+      record(3, { amount: null, ratio: null, ok: null, day: null, at: null, atz: null, note: null, doc: null }),
+      record(4, { amount: 'NaN', ratio: 'Infinity', note: '', day: '', atz: '2024-01-01' }),
+      record('x'), // not an integer: rejected in Node, both ways
+      record(5, { day: '2023-02-29' }), // not a date
+      '{"id": 6, broken', // invalid JSON
+      record(7, { amount: '1e5', ratio: '123456789012345678', at: '2024-12-31 24:00:00', atz: '2024-06-30T23:59:60Z' }),
+      `{"id":8,"day":"2024-01-01","note":"line1\\nline2\\ttab\\\\","doc":{"k":"\\u0041"},"amount":-0.000}`,
+    ];
+    const { text, binary } = await loadBoth(`${lines.join('\n')}\n`, 'jsonl', { key: true });
+    expect(binary.result).toMatchObject({ binary: true, rowsLoaded: 6, rowsRejected: 3 });
+    expect(text.result).toMatchObject({ binary: false, rowsLoaded: 6, rowsRejected: 3 });
+    expect(binary.rows).toEqual(text.rows);
+    expect(binary.rejects).toEqual(text.rejects);
+  });
+
+  it('loads CSV on the parse path exactly as text does', async () => {
+    const csv = [
+      '1,0.10,1.5,t,2024-01-05,2024-01-05 10:00:00.123456,2024-01-05T10:00:00Z,plain,"{""a"": 1.0}"',
+      'x,1,1,t,2024-01-05,2024-01-05 10:00,2024-01-05T10:00:00Z,not an id,{}', // PostgreSQL refuses it unparsed: the chunk is parsed
+      '2,-1e-7,-0,f,0001-01-01,2000-01-01 00:00:00,2000-01-01 00:00:00-01,"multi\nline, ""quoted""",[]',
+      '3,,,,,,,,',
+    ].join('\n');
+    const { text, binary } = await loadBoth(`${csv}\n`, 'csv');
+    expect(binary.result).toMatchObject({ passThrough: false, binary: true, rowsLoaded: 3, rowsRejected: 1 });
+    expect(binary.rows).toEqual(text.rows);
+    expect(binary.rejects).toEqual(text.rejects);
+  });
+
+  it('a value the binary encoder leaves to PostgreSQL sends the chunk to text, with the same rejects', async () => {
+    // 1e400 is a number to JS and out of range for PostgreSQL's double: text COPY refuses it.
+    const { text, binary } = await loadBoth(`${[record(1), record(2, { ratio: 1e400 }), record(3)].join('\n').replace('"ratio":null', '"ratio":1e400')}\n`, 'jsonl');
+    expect(binary.result).toMatchObject({ binary: false, rowsLoaded: 2, rowsRejected: 1 });
+    expect(binary.rejects).toEqual(text.rejects);
+    expect(binary.rejects[0].reason).toMatch(/refused by PostgreSQL: .*out of range for type double precision/);
+    expect(binary.rows).toEqual(text.rows);
+  });
+
+  it('a batch PostgreSQL refuses in binary is loaded again as text: the same rows, rejects and reasons', async () => {
+    const check = (t: string) => `ALTER TABLE ${t} ADD CONSTRAINT ${t}_no3 CHECK (id <> 3)`;
+    const { text, binary } = await loadBoth(`${[1, 2, 3, 4].map((i) => record(i)).join('\n')}\n`, 'jsonl', { sql: check });
+    expect(binary.result).toMatchObject({ binary: false, rowsLoaded: 3, rowsRejected: 1 });
+    expect(binary.rejects).toHaveLength(1);
+    expect(binary.rejects[0]).toMatchObject({ chunk_line: 3, reason: expect.stringMatching(/refused by PostgreSQL: .*violates check constraint/) });
+    expect(binary.rejects.map((r) => ({ ...r, reason: r.reason.replace(/"t_\w+"/g, 'T') }))).toEqual(text.rejects.map((r) => ({ ...r, reason: r.reason.replace(/"t_\w+"/g, 'T') })));
+    expect(binary.rows).toEqual(text.rows);
   });
 });

@@ -12,6 +12,10 @@
  *      - pass-through: CSV streamed to COPY unparsed (the fast path), or
  *      - parsed (step 2): COPY with bad rows isolated, rejects inserted; a pack's parsed
  *        chunks of one table go in one COPY (its start-up, ~7 ms, paid once a pack).
+ *        With COPY_FORMAT=binary the parsed rows are binary tuples and go in one binary
+ *        COPY; a row PostgreSQL refuses there rolls that COPY back, and the chunks are read
+ *        again as text and copied with isolation, so the rejects are the text path's. A
+ *        chunk with a value the binary encoder leaves to PostgreSQL is read as text at once.
  *      A pass-through chunk that PostgreSQL refuses is parsed inside the transaction when
  *      it is alone (its partitions may be created then: the transaction has touched no
  *      table), and throws UnpackError in a pack, whose chunks the worker then queues one
@@ -21,8 +25,8 @@
  * rolls the transaction back and the queue hands the chunk out again.
  */
 import { pipeline } from 'node:stream/promises';
-import { beginAttempt, copyWithIsolation, insertRejects, isRowError, lockChunks, markLoaded, PartitionCache, type RowBatch } from '@copyfleet/db';
-import { canPassThrough, copyColumnsSql, passThroughCopySql, qualified } from '@copyfleet/schema';
+import { beginAttempt, copyBinary, copyWithIsolation, insertRejects, isRowError, lockChunks, markLoaded, PartitionCache, type CopyOutcome, type RowBatch } from '@copyfleet/db';
+import { binaryFits, canPassThrough, copyColumnsSql, copyFieldTypes, passThroughCopySql, qualified } from '@copyfleet/schema';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Source } from '@copyfleet/source';
 import type pg from 'pg';
@@ -61,11 +65,15 @@ export interface ChunkResult {
   partitionsCreated: number;
   /** Streamed to COPY without parsing in Node. */
   passThrough: boolean;
+  /** Parsed rows that went in a binary COPY (COPY_FORMAT=binary, and neither the encoder nor PostgreSQL sent them back to text). */
+  binary: boolean;
 }
 
 export interface LoadDeps {
   pool: pg.Pool;
   partitions: PartitionCache;
+  /** How parsed rows go to COPY (libs/config copyFormatFor). @defaultValue 'text' */
+  copyFormat?: 'text' | 'binary';
 }
 
 /** A pack that cannot load as one transaction (a chunk PostgreSQL refused unparsed): load its chunks one by one. */
@@ -73,7 +81,7 @@ export class UnpackError extends Error {
   override readonly name = 'UnpackError';
 }
 
-const SKIPPED: ChunkResult = { loaded: false, rowsLoaded: 0, rowsRejected: 0, lines: 0, partitionsCreated: 0, passThrough: false };
+const SKIPPED: ChunkResult = { loaded: false, rowsLoaded: 0, rowsRejected: 0, lines: 0, partitionsCreated: 0, passThrough: false, binary: false };
 
 export async function loadChunk(deps: LoadDeps, run: ChunkRun, task: ChunkTask): Promise<ChunkResult> {
   return (await loadPack(deps, [{ run, task }]))[0]!;
@@ -107,8 +115,9 @@ export async function loadPack(deps: LoadDeps, chunks: PackedChunk[]): Promise<C
     }
     const groups = new Map<string, { c: PackedChunk; parsed: Parsed }[]>();
     for (const c of live.filter((x) => parsed.has(x.task.chunkNo))) {
-      const key = `${copySql(c.run.spec)}\n${c.run.spec.timezone ?? ''}`;
-      groups.set(key, [...(groups.get(key) ?? []), { c, parsed: parsed.get(c.task.chunkNo)! }]);
+      const p = parsed.get(c.task.chunkNo)!;
+      const key = `${copySql(c.run.spec, p.spool.binary)}\n${c.run.spec.timezone ?? ''}`;
+      groups.set(key, [...(groups.get(key) ?? []), { c, parsed: p }]);
     }
     for (const group of groups.values()) {
       await zones.use(group[0]!.c.run.spec.timezone);
@@ -187,7 +196,7 @@ async function tryPassThrough(client: pg.PoolClient, { run, task }: PackedChunk)
     await pipeline(run.source.stream(task.start, task.end), copy);
     await client.query('RELEASE SAVEPOINT cf_pass');
     const rows = Number(copy.rowCount ?? 0);
-    return { loaded: true, rowsLoaded: rows, rowsRejected: 0, lines: null, partitionsCreated: 0, passThrough: true };
+    return { loaded: true, rowsLoaded: rows, rowsRejected: 0, lines: null, partitionsCreated: 0, passThrough: true, binary: false };
   } catch (err) {
     if (!isRowError(err)) throw err;
     await client.query('ROLLBACK TO SAVEPOINT cf_pass');
@@ -200,23 +209,25 @@ interface Parsed extends ChunkRows {
   partitionsCreated: number;
 }
 
-/** Parse in Node, reject what does not fit, and create the partitions the rows need (on another connection). */
+/**
+ * Parse in Node, reject what does not fit, and create the partitions the rows need (on another
+ * connection). Binary when configured and every value's binary form is known in Node; a chunk
+ * with a value the binary encoder leaves to PostgreSQL is read again as text.
+ */
 async function parseChunk(deps: LoadDeps, { run, task }: PackedChunk): Promise<Parsed> {
-  const rows = await readChunk(run, task);
+  const binary = deps.copyFormat === 'binary' && binaryFits(copyFieldTypes(run.spec.table), run.spec.timezone);
+  let rows = await readChunk(run, task, binary);
+  if (rows.spool.textOnly !== null) rows = await readChunk(run, task, false);
   return { ...rows, partitionsCreated: await deps.partitions.ensure(deps.pool, run.spec.table, rows.partKeys) };
 }
 
 /** The COPY of a table's parsed rows. */
-function copySql(spec: LoadSpec): string {
-  return `COPY ${qualified(spec.table.schema, spec.table.table)} (${copyColumnsSql(spec.table)}) FROM STDIN`;
+function copySql(spec: LoadSpec, binary: boolean): string {
+  return `COPY ${qualified(spec.table.schema, spec.table.table)} (${copyColumnsSql(spec.table)}) FROM STDIN${binary ? ' (FORMAT binary)' : ''}`;
 }
 
-/**
- * COPY parsed chunks of one table as one statement with bad rows isolated (one SAVEPOINT
- * and COPY for a pack, not one a chunk); each chunk's refused rows become its rejects, which
- * (and its bronze copy) go in with it, in the same transaction.
- */
-async function copyParsed(client: pg.PoolClient, members: { c: PackedChunk; parsed: Parsed }[]): Promise<ChunkResult[]> {
+/** The rows of parsed chunks as one batch, in member order; `memberOf` maps a row index to its member. */
+function batchOf(members: { parsed: Parsed }[]): { all: RowBatch; starts: number[]; memberOf: (index: number) => number } {
   const starts: number[] = [];
   let count = 0;
   for (const m of members) {
@@ -238,7 +249,30 @@ async function copyParsed(client: pg.PoolClient, members: { c: PackedChunk; pars
       }
     },
   };
-  const outcome = await copyWithIsolation(client, copySql(members[0]!.c.run.spec), all);
+  return { all, starts, memberOf };
+}
+
+/**
+ * COPY parsed chunks of one table as one statement with bad rows isolated (one SAVEPOINT
+ * and COPY for a pack, not one a chunk); each chunk's refused rows become its rejects, which
+ * (and its bronze copy) go in with it, in the same transaction.
+ */
+async function copyParsed(client: pg.PoolClient, members: { c: PackedChunk; parsed: Parsed }[]): Promise<ChunkResult[]> {
+  const spec = members[0]!.c.run.spec;
+  let outcome: CopyOutcome | null = null;
+  let binary = false;
+  if (members[0]!.parsed.spool.binary) {
+    const loaded = await copyBinary(client, copySql(spec, true), batchOf(members).all);
+    binary = loaded !== null;
+    if (loaded !== null) outcome = { loaded, refused: [] };
+    else {
+      // PostgreSQL refused a row of the binary COPY (rolled back): the same chunks as text,
+      // where isolation finds the row and PostgreSQL's message names its line.
+      for (const m of members) m.parsed = { ...(await readChunk(m.c.run, m.c.task, false)), partitionsCreated: m.parsed.partitionsCreated };
+    }
+  }
+  const { all, starts, memberOf } = batchOf(members);
+  outcome ??= await copyWithIsolation(client, copySql(spec, false), all);
   const refused = members.map(() => 0);
   for (const r of outcome.refused) {
     const k = memberOf(r.index);
@@ -257,7 +291,7 @@ async function copyParsed(client: pg.PoolClient, members: { c: PackedChunk; pars
       const b = c.run.spec.bronze;
       await copyWithIsolation(client, `COPY ${qualified(b.schema, b.table)} ("_cf_run_id", "_cf_offset", "record") FROM STDIN`, bronze);
     }
-    results.push({ loaded: true, rowsLoaded: spool.count - refused[k]!, rowsRejected: rejects.length, lines, partitionsCreated, passThrough: false });
+    results.push({ loaded: true, rowsLoaded: spool.count - refused[k]!, rowsRejected: rejects.length, lines, partitionsCreated, passThrough: false, binary });
   }
   return results;
 }

@@ -5,7 +5,7 @@
  * Backpressure: one read at a time; a read is parsed before the next one is asked for.
  */
 import { CsvReader, JsonSequenceReader, LineReader, MAX_RAW_KEPT, readArrowRows, type CsvFields } from '@copyfleet/parse';
-import { escapeCopyText, JsonLineEncoder, RowEncoder, type EncodedRow } from '@copyfleet/schema';
+import { copyFieldTypes, CopyBinaryTranscoder, escapeCopyText, JsonLineEncoder, RowEncoder, type EncodedRow } from '@copyfleet/schema';
 import type { Reject } from '@copyfleet/db';
 import type { ChunkRun, ChunkTask } from './load-chunk.js';
 import { RowSpool } from './row-spool.js';
@@ -21,7 +21,7 @@ export interface ChunkRows {
 
 /** Where a chunk's records go: encoded rows, rejects, partition keys, bronze. */
 class Collector implements ChunkRows {
-  readonly spool = new RowSpool();
+  readonly spool: RowSpool;
   readonly bronze: RowSpool | null;
   readonly rejects: Reject[] = [];
   readonly partKeys = new Set<string>();
@@ -31,7 +31,9 @@ class Collector implements ChunkRows {
   constructor(
     run: ChunkRun,
     private readonly runId: string,
+    binary: boolean,
   ) {
+    this.spool = new RowSpool(binary ? new CopyBinaryTranscoder(copyFieldTypes(run.spec.table)) : null);
     this.encoder = new RowEncoder(run.spec.table, runId);
     this.bronze = run.spec.bronze ? new RowSpool() : null;
   }
@@ -56,8 +58,9 @@ class Collector implements ChunkRows {
   }
 }
 
-export async function readChunk(run: ChunkRun, task: ChunkTask): Promise<ChunkRows> {
-  const out = new Collector(run, task.runId);
+/** `binary`: the rows as binary COPY tuples (the spool says `textOnly` when one cannot be). */
+export async function readChunk(run: ChunkRun, task: ChunkTask, binary = false): Promise<ChunkRows> {
+  const out = new Collector(run, task.runId, binary);
   const format = run.spec.format;
   if (format === 'arrow') await readArrow(run, task, out);
   else await readBytes(run, task, out, format === 'csv' ? csvReader(run, task, out) : jsonReader(run, task, out));

@@ -3,9 +3,14 @@
  * memory stays near the COPY text size and a range of rows can be replayed for
  * isolating bad rows. Per row it keeps where its bytes are and where the record
  * was in the source (byte offset and line) for reject rows.
+ *
+ * With a transcoder the spool holds binary COPY tuples instead (COPY_FORMAT=binary): each
+ * row is written as COPY text into a scratch buffer, as always, and transcoded from there
+ * into the block. A row the transcoder cannot write makes the whole spool `textOnly` (it
+ * keeps no more rows): the loader then reads the chunk again as text.
  */
 import type { RowBatch } from '@copyfleet/db';
-import type { RowWriter } from '@copyfleet/schema';
+import type { CopyBinaryTranscoder, RowWriter } from '@copyfleet/schema';
 
 const BLOCK_BYTES = 4 * 1024 * 1024;
 
@@ -20,6 +25,19 @@ export class RowSpool implements RowBatch, RowWriter {
   private srcOffset = new Float64Array(1024);
   private srcLine = new Float64Array(1024);
   private bytesTotal = 0;
+  /** Binary mode: the row being written as text, and the block position it goes to. */
+  private scratch: Buffer = Buffer.allocUnsafe(0);
+  private blockBuf: Buffer = this.cur;
+  private blockPos = 0;
+  /** Why the rows cannot go to COPY in binary (the first row the transcoder refused); null while they can. */
+  textOnly: string | null = null;
+
+  constructor(private readonly transcoder: CopyBinaryTranscoder | null = null) {}
+
+  /** Whether the rows are binary COPY tuples (COPY … (FORMAT binary), with its header and trailer). */
+  get binary(): boolean {
+    return this.transcoder !== null;
+  }
 
   get count(): number {
     return this.n;
@@ -32,6 +50,11 @@ export class RowSpool implements RowBatch, RowWriter {
 
   /** Add one row of COPY text (without its newline). */
   append(line: string, offset: number, lineNo: number): void {
+    if (this.transcoder !== null) {
+      this.begin(line.length * 3);
+      this.text(line);
+      return this.commit(offset, lineNo);
+    }
     // Worst case 3 bytes per UTF-16 unit; measure exactly only when that might not fit.
     if (this.pos + line.length * 3 + 1 > this.cur.length) {
       const need = Buffer.byteLength(line) + 1;
@@ -54,6 +77,16 @@ export class RowSpool implements RowBatch, RowWriter {
   private rowStart = 0;
 
   begin(maxBytes: number): void {
+    if (this.transcoder !== null) {
+      // The text goes to the scratch buffer; commit transcodes it into the block.
+      if (this.scratch.length < maxBytes + 1) this.scratch = Buffer.allocUnsafe(Math.max(2 * this.scratch.length, maxBytes + 1, 64 * 1024));
+      this.blockBuf = this.cur;
+      this.blockPos = this.pos;
+      this.cur = this.scratch;
+      this.pos = 0;
+      this.rowStart = 0;
+      return;
+    }
     if (this.pos + maxBytes + 1 > this.cur.length) this.newBlock(maxBytes + 1);
     this.rowStart = this.pos;
   }
@@ -77,6 +110,7 @@ export class RowSpool implements RowBatch, RowWriter {
   }
 
   commit(offset: number, lineNo: number): void {
+    if (this.transcoder !== null) return this.commitBinary(offset, lineNo);
     this.cur[this.pos++] = 0x0a;
     if (this.n === this.block.length) this.grow();
     const i = this.n++;
@@ -89,7 +123,38 @@ export class RowSpool implements RowBatch, RowWriter {
   }
 
   abort(): void {
+    if (this.transcoder !== null) {
+      this.cur = this.blockBuf;
+      this.pos = this.blockPos;
+      return;
+    }
     this.pos = this.rowStart;
+  }
+
+  /** The text row in the scratch buffer, as a binary tuple in the block. */
+  private commitBinary(offset: number, lineNo: number): void {
+    const t = this.transcoder!;
+    const textEnd = this.pos;
+    this.cur = this.blockBuf;
+    this.pos = this.blockPos;
+    if (this.textOnly !== null) return;
+    const max = t.maxBytes(textEnd);
+    if (this.pos + max > this.cur.length) this.newBlock(max);
+    const s = this.pos;
+    const e = t.transcode(this.scratch, 0, textEnd, this.cur, s);
+    if (e < 0) {
+      this.textOnly = `line ${lineNo}: ${t.reason}`;
+      return;
+    }
+    this.pos = e;
+    if (this.n === this.block.length) this.grow();
+    const i = this.n++;
+    this.block[i] = this.blocks.length - 1;
+    this.start[i] = s;
+    this.end[i] = e;
+    this.srcOffset[i] = offset;
+    this.srcLine[i] = lineNo;
+    this.bytesTotal += e - s;
   }
 
   offsetOf(i: number): number {
@@ -102,6 +167,7 @@ export class RowSpool implements RowBatch, RowWriter {
 
   /** The row's COPY text, without its newline. */
   rowText(i: number): Buffer {
+    if (this.transcoder !== null) throw new Error('a binary spool has no COPY text: read the chunk as text to isolate rows');
     return this.blocks[this.block[i]!]!.subarray(this.start[i]!, this.end[i]! - 1);
   }
 

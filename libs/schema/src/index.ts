@@ -13,3 +13,4 @@ export { RowEncoder, type EncodedRow } from './row-encoder.js';
 export { JsonLineEncoder } from './json-line-encoder.js';
 export type { RowWriter } from './row-writer.js';
 export { applyTransform, parseWithFormat, FAILED } from './transform.js';
+export { CopyBinaryTranscoder, copyFieldTypes, binaryFits } from './copy-binary.js';
