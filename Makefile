@@ -9,7 +9,7 @@
 #   make bench [BENCH_BYTES=1GiB]   (BENCHMARKS.md says what it measures)
 .PHONY: help setup build load dashboard test test-unit chaos chaos-net bench down status clean
 
-CLI := node apps/cli/dist/main.js
+CLI := node apps/cli/dist/bundle/copyfleet.js
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -17,8 +17,8 @@ help: ## list the targets
 setup: ## install dependencies, build, and start PostgreSQL + Redis unless configured
 	@bash scripts/setup.sh
 
-build: ## compile the TypeScript workspaces
-	@node_modules/.bin/tsc -b
+build: ## compile the TypeScript workspaces and bundle the command (scripts/bundle.mjs)
+	@node_modules/.bin/tsc -b && node scripts/bundle.mjs
 
 load: setup ## load FILE (a file, dir/, 'glob', s3://prefix/) or a DATASET's sources (DATA: their folder) into PostgreSQL (TABLE, WORKERS, CHUNK, KEY, PARTITION, RELOAD=1, TRACE=1, CLUSTER=1)
 	@test -n "$(FILE)$(DATASET)" || { echo "usage: make load FILE=path/to/file.csv [TABLE=name] [WORKERS=n] [CHUNK=64MiB] [KEY=col,...] [PARTITION=day|week|month|year|none] [DATASET=spec.yaml], or make load DATASET=spec.yaml [DATA=dir] for a dataset of several tables" >&2; exit 2; }

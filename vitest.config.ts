@@ -19,6 +19,8 @@ export default defineConfig({
     // End-to-end tests start real processes and share one PostgreSQL/Redis: keep files sequential
     // so timings stay honest on a 2-core machine.
     fileParallelism: false,
+    // The CLI the tests start is the bundle: rebuilt first when tsc's output is newer.
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 120_000,
     hookTimeout: 60_000,
   },

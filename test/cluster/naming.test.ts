@@ -17,7 +17,7 @@ describe('the splitter Service name --release gives', () => {
 describe('make load … CLUSTER=1', () => {
   test('passes --cluster to copyfleet load', () => {
     const out = run('make', ['-n', '-C', join(chartDir, '..', '..'), 'load', 'FILE=s3://landing/trips/', 'CLUSTER=1', 'TABLE=trips']);
-    expect(out).toMatch(/main\.js load --cluster "s3:\/\/landing\/trips\/"\s+--table "trips"/);
+    expect(out).toMatch(/copyfleet\.js load --cluster "s3:\/\/landing\/trips\/"\s+--table "trips"/);
     expect(run('make', ['-n', '-C', join(chartDir, '..', '..'), 'load', 'FILE=x.csv'])).not.toContain('--cluster');
   });
 });

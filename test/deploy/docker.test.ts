@@ -97,7 +97,7 @@ describe('Dockerfile', () => {
     expect(copies).toContain('--from=prod-deps /app/node_modules/ node_modules/');
     expect(copies.some((c) => /--from=build .*node_modules/.test(c))).toBe(false);
     const entry = (df.getENTRYPOINTs()[0] as unknown as JSONInstruction).getJSONStrings().map((s) => s.getValue());
-    expect(entry).toEqual(['"/usr/bin/tini"', '"--"', '"node"', '"/app/apps/cli/dist/main.js"']);
+    expect(entry).toEqual(['"/usr/bin/tini"', '"--"', '"node"', '"/app/apps/cli/dist/bundle/copyfleet.js"']);
     // migrations are read from disk at run time (libs/db/src/migrate.ts): the build copies them
     expect(dockerfileText).toMatch(/cp -r "\$d\/migrations"/);
     expect(dockerfileText).toMatch(/STAGING_DIR=\/staging/);

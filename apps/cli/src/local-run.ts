@@ -47,7 +47,11 @@ export class LocalRun {
     const roles: Role[] = opts.solo ? ['worker', 'compactor', 'reporter'] : ['compactor', 'reporter'];
     // Their log lines go above the progress line, at the level the worker processes log at.
     const logOf = (role: Role) => createLogger(role, this.env.LOG_LEVEL, (line) => this.progress.print(line));
-    this.hosted = hostRoles(config, roles, this.hosting.signal, logOf);
+    this.hosted = hostRoles(config, roles, this.hosting.signal, logOf).catch((err: unknown) => {
+      // The command's own connection meets the same cause (a migration it cannot run, say) and stops with it.
+      this.progress.print(`copyfleet: cannot run the ${roles.join(', ')} here: ${describeError(err)}`);
+      return null;
+    });
   }
 
   /** What does the loading, for the headline: `2 worker(s)`, or the worker in this process. */

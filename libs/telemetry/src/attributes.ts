@@ -66,8 +66,8 @@ const ROLES: Record<string, Service> = { split: 'splitter', worker: 'worker', co
  * The service of a process from its command line, for the preload (which runs before
  * the program): `apps/<role>/dist/main.js`, or `copyfleet <command>` where split plans
  * runs (splitter) and worker/compactor/reporter/dashboard are themselves; any other
- * command — load too, which starts `copyfleet split` and the others as processes of
- * their own and supervises them — is the cli.
+ * command — load too, which plans, hosts the compactor and the reporter, and starts
+ * the workers as processes of their own — is the cli.
  */
 export function serviceFromArgv(argv: readonly string[]): Service {
   const script = (argv[1] ?? '').replace(/\\/g, '/');

@@ -1,9 +1,9 @@
-/** Runs the built `copyfleet` CLI as a real process, as a user would. */
+/** Runs the built `copyfleet` CLI — the bundle users run (scripts/bundle.mjs) — as a real process, as a user would. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO_ROOT } from './env.js';
 
-export const CLI = join(REPO_ROOT, 'apps/cli/dist/main.js');
+export const CLI = join(REPO_ROOT, 'apps/cli/dist/bundle/copyfleet.js');
 
 export interface CliResult {
   code: number | null;
