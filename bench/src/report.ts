@@ -273,8 +273,8 @@ export function markdown(all: Results): string {
 
   if (res.systems.some((s) => s.wallSecondsAll.length > 1)) {
     lines.push(
-      `The systems ran in rounds from the same state (every system once per round, so that a slow spell of the machine falls on all of them: ${res.config.repeat} round(s), ` +
-        `the small file ${res.config.smallRepeat ?? res.config.repeat}); the tables show the medians. All wall times (s), in round order:`,
+      `The systems ran in rounds from the same state (every system once per round, so that a slow spell of the machine falls on all of them: ${res.config.repeat} round(s)` +
+        `${res.systems.some((s) => s.format === 'small') ? `, the small file ${res.config.smallRepeat ?? res.config.repeat}` : ''}); the tables show the medians. All wall times (s), in round order:`,
       '',
     );
     for (const s of res.systems) lines.push(`- ${s.id}: ${s.wallSecondsAll.map(f1).join(', ')} (median ${f1(med(s).wallSeconds)})`);
@@ -304,7 +304,9 @@ export function markdown(all: Results): string {
       '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     );
     for (const s of cfs) {
-      s.rounds.forEach((r, i) => {
+      // Results older than the rounds: the fastest run alone.
+      const rounds: { wallSeconds: number; copyfleet?: SystemResult['copyfleet'] }[] = s.rounds?.length ? s.rounds : [{ wallSeconds: s.wallSeconds, ...(s.copyfleet ? { copyfleet: s.copyfleet } : {}) }];
+      rounds.forEach((r, i) => {
         const c = r.copyfleet;
         if (!c) return;
         lines.push(

@@ -14,7 +14,7 @@
  * meets it), target 4's speed ratio is theirs ÷ ours, like the bench's other ratios (at
  * least the goal meets it).
  */
-import type { Medians, SystemResult } from './systems.js';
+import { median, type Medians, type SystemResult } from './systems.js';
 
 export interface Target {
   /** The issue's target number. */
@@ -41,11 +41,12 @@ const GiB = 1024 ** 3;
 const f1 = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : '—');
 const f2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : '—');
 
-/** A system's medians; older results without them: the fastest run's figures. */
+/** A system's medians; older results without them: the median wall time, the fastest run's other figures. */
 export function mediansFor(s: SystemResult): Medians {
   return (
     s.medians ?? {
-      wallSeconds: s.wallSecondsMedian,
+      // Results older than the medians had only the fastest run.
+      wallSeconds: s.wallSecondsMedian ?? (s.wallSecondsAll?.length ? median(s.wallSecondsAll) : s.wallSeconds),
       clientCpuSeconds: s.clientCpuSeconds,
       postgresCpuSeconds: s.postgresCpuSeconds,
       otherCpuSeconds: s.otherCpuSeconds,
