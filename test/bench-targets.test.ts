@@ -100,7 +100,7 @@ function run(id: string, wall: number, extra: Partial<SystemResult> = {}): Syste
 const copyfleet = (ingestSeconds: number, ingestPostgresCpuSeconds: number): SystemResult['copyfleet'] => ({
   runId: '1', status: 'done', rowsLoaded: 100, rowsRejected: 0, chunks: 4, unparsedChunks: 4, ingestSeconds, planSeconds: 0.1, runSeconds: 1, chunkSeconds: 0.2,
   betweenChunksShare: 0, firstChunkSeconds: 0.1, startedAtMs: 0, finishedAtMs: 1, ingestMbPerSecond: 1, ingestRowsPerSecond: 1, startupSeconds: 0.5,
-  ingestPostgresCpuSeconds, shutdownSeconds: 0.1,
+  ingestPostgresCpuSeconds, workerStartupCpuSeconds: 0.5, shutdownSeconds: 0.1,
 });
 
 describe('medians over rounds', () => {

@@ -48,7 +48,7 @@ interface System {
   floor?: { rows: number; readlineParseCpuSeconds: number; splitParseCpuSeconds: number };
   copyfleet?: {
     status: string; rowsLoaded: number; rowsRejected: number; ingestSeconds: number; runSeconds: number; chunkSeconds: number; betweenChunksShare: number;
-    chunks: number; unparsedChunks: number; startupSeconds: number; shutdownSeconds: number; ingestPostgresCpuSeconds: number;
+    chunks: number; unparsedChunks: number; startupSeconds: number; shutdownSeconds: number; ingestPostgresCpuSeconds: number; workerStartupCpuSeconds: number;
     files?: { files: number; filesDone: number; lastPlannedSeconds: number };
   };
 }
@@ -171,6 +171,9 @@ describe('make bench (smoke, 2 MiB)', () => {
       // PostgreSQL's CPU to the last chunk's commit is part of the whole command's.
       expect(s.copyfleet!.ingestPostgresCpuSeconds, id).toBeGreaterThan(0);
       expect(s.copyfleet!.ingestPostgresCpuSeconds, id).toBeLessThanOrEqual(s.postgresCpuSeconds + 1e-9);
+      // The workers' start-up (before the first chunk) is part of their CPU: Node's start alone costs some.
+      expect(s.copyfleet!.workerStartupCpuSeconds, id).toBeGreaterThan(0);
+      expect(s.copyfleet!.workerStartupCpuSeconds, id).toBeLessThanOrEqual(s.workerCpuSeconds!);
     }
     expect(res.ratios.map((r) => r.format)).toEqual([...Array(9).fill('csv'), ...Array(6).fill('taxi'), ...Array(3).fill('jsonl')]);
     // Every target of issue 15, each with its goal and the systems it comes from.

@@ -135,7 +135,7 @@ export const roleOf: RoleOf = (argv) => {
 
 /** Polls the harness's descendants for their peak RSS (VmHWM) and CPU seconds, and PostgreSQL's CPU. */
 class ProcessWatcher {
-  private readonly seen = new Map<number, { role: string; numbered: boolean; hwmKb: number; cpuTicks: number }>();
+  private readonly seen = new Map<number, { role: string; numbered: boolean; hwmKb: number; cpuTicks: number; cpuSamples: { ms: number; ticks: number }[] }>();
   /** PostgreSQL's CPU seconds at epoch milliseconds, one sample per poll. */
   readonly postgres: { ms: number; cpu: number }[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -163,10 +163,11 @@ class ProcessWatcher {
       const argv = readProc(pid, 'cmdline')?.split('\0').filter(Boolean) ?? [];
       const role = argv.length ? this.roleOf(argv) : null;
       if (!role) continue;
-      const entry = this.seen.get(pid) ?? { ...role, hwmKb: 0, cpuTicks: 0 };
+      const entry = this.seen.get(pid) ?? { ...role, hwmKb: 0, cpuTicks: 0, cpuSamples: [] };
       Object.assign(entry, role);
       this.seen.set(pid, entry);
       entry.cpuTicks = Math.max(entry.cpuTicks, st.own);
+      entry.cpuSamples.push({ ms: Date.now(), ticks: entry.cpuTicks });
       const hwm = /VmHWM:\s+(\d+) kB/.exec(readProc(pid, 'status') ?? '');
       if (hwm) entry.hwmKb = Math.max(entry.hwmKb, Number(hwm[1]));
     }
@@ -197,6 +198,21 @@ class ProcessWatcher {
       });
     }
     return { peakRssBytes, cpuSecondsByRole };
+  }
+
+  /** CPU seconds of the client processes of `role` (copyfleet's "worker") at their last sample before epoch `ms`. */
+  roleCpuAt(role: string, ms: number): number {
+    let ticks = 0;
+    for (const e of this.seen.values()) {
+      if (e.role !== role) continue;
+      for (let i = e.cpuSamples.length - 1; i >= 0; i--) {
+        if (e.cpuSamples[i]!.ms <= ms) {
+          ticks += e.cpuSamples[i]!.ticks;
+          break;
+        }
+      }
+    }
+    return ticks / TICKS_PER_SECOND;
   }
 
   /** PostgreSQL's CPU seconds from the first sample to epoch `ms`, interpolated between the samples around it. */
@@ -232,9 +248,13 @@ export interface Measurement {
 
 /**
  * Run `body` (which starts client processes and waits for all of them) and measure it.
- * `postgresCpuAt(ms)`: PostgreSQL's CPU seconds from the start to epoch `ms` (a moment of the load).
+ * `postgresCpuAt(ms)`: PostgreSQL's CPU seconds from the start to epoch `ms` (a moment of the load);
+ * `roleCpuAt(role, ms)`: the CPU seconds the processes of a role had used by then (polled).
  */
-export async function measure<T>(postmasterPid: number, body: () => Promise<T>): Promise<{ result: T; m: Measurement; postgresCpuAt: (ms: number) => number }> {
+export async function measure<T>(
+  postmasterPid: number,
+  body: () => Promise<T>,
+): Promise<{ result: T; m: Measurement; postgresCpuAt: (ms: number) => number; roleCpuAt: (role: string, ms: number) => number }> {
   const watcher = new ProcessWatcher(roleOf, postmasterPid);
   const pg0 = postgresCpuSeconds(postmasterPid);
   const kids0 = childrenCpuSeconds();
@@ -260,5 +280,6 @@ export async function measure<T>(postmasterPid: number, body: () => Promise<T>):
     result,
     m: { wallSeconds, clientCpuSeconds, postgresCpuSeconds: pgCpu, otherCpuSeconds, ...procs },
     postgresCpuAt: (ms) => watcher.postgresCpuAt(ms),
+    roleCpuAt: (role, ms) => watcher.roleCpuAt(role, ms),
   };
 }

@@ -300,18 +300,20 @@ export function markdown(all: Results): string {
   if (cfs.length) {
     lines.push('### copyfleet runs (every round)', '');
     lines.push(
-      '| system | round | run | chunks | start-up s | plan s | ingest s | mean chunk s | workers outside a chunk % | run (incl. compaction, reports) s | whole command s | PostgreSQL CPU s, ingest |',
-      '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+      '| system | round | run | chunks | start-up s | plan s | ingest s | mean chunk s | workers outside a chunk % | run (incl. compaction, reports) s | whole command s | PostgreSQL CPU s, ingest | worker CPU s (before the first chunk) |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     );
     for (const s of cfs) {
       // Results older than the rounds: the fastest run alone.
-      const rounds: { wallSeconds: number; copyfleet?: SystemResult['copyfleet'] }[] = s.rounds?.length ? s.rounds : [{ wallSeconds: s.wallSeconds, ...(s.copyfleet ? { copyfleet: s.copyfleet } : {}) }];
+      const rounds: { wallSeconds: number; workerCpuSeconds?: number | null; copyfleet?: SystemResult['copyfleet'] }[] = s.rounds?.length
+        ? s.rounds
+        : [{ wallSeconds: s.wallSeconds, ...(s.copyfleet ? { copyfleet: s.copyfleet } : {}) }];
       rounds.forEach((r, i) => {
         const c = r.copyfleet;
         if (!c) return;
         lines.push(
           `| ${s.id} | ${i + 1} | ${c.runId} | ${c.chunks} | ${f2(c.startupSeconds)} | ${f1(c.planSeconds)} | ${f1(c.ingestSeconds)} | ${f2(c.chunkSeconds)} | ${f2(100 * c.betweenChunksShare)} | ` +
-            `${f1(c.runSeconds)} | ${f1(r.wallSeconds)} | ${f1(c.ingestPostgresCpuSeconds ?? NaN)} |`,
+            `${f1(c.runSeconds)} | ${f1(r.wallSeconds)} | ${f1(c.ingestPostgresCpuSeconds ?? NaN)} | ${f1(r.workerCpuSeconds ?? NaN)} (${f1(c.workerStartupCpuSeconds ?? NaN)}) |`,
         );
       });
     }

@@ -68,6 +68,8 @@ export interface SystemResult extends Measurement {
     startupSeconds: number;
     /** PostgreSQL's CPU seconds from the command's start to the last chunk's commit (the ingest, without ANALYZE and the reports). */
     ingestPostgresCpuSeconds: number;
+    /** The worker processes' CPU seconds before the first chunk was claimed: their start-up (polled, so about). */
+    workerStartupCpuSeconds: number;
     /** The command's end - runs.finished_at: the CLI noticing the run is done, shutting its processes down. */
     shutdownSeconds: number;
     files?: FileTimings;
@@ -93,6 +95,7 @@ export interface Medians extends Figures {
   /** copyfleet only. */
   ingestSeconds?: number;
   ingestPostgresCpuSeconds?: number;
+  workerStartupCpuSeconds?: number;
   /** The JSON.parse floor only. */
   floor?: FloorReport;
 }
@@ -137,6 +140,8 @@ export interface RunSpan {
   startMs: number;
   endMs: number;
   postgresCpuAt: (ms: number) => number;
+  /** CPU seconds the processes of a role had used by epoch `ms` (their last 200 ms poll before it). */
+  roleCpuAt: (role: string, ms: number) => number;
 }
 
 /** The copyfleet variants' id suffixes (copyfleetVariants). */
@@ -214,6 +219,7 @@ export function mediansOf(rounds: Round[]): Medians {
   };
   const ingest = med((r) => r.copyfleet?.ingestSeconds);
   const ingestPg = med((r) => r.copyfleet?.ingestPostgresCpuSeconds);
+  const startup = med((r) => r.copyfleet?.workerStartupCpuSeconds);
   const floors = rounds.map((r) => r.floor).filter((f): f is FloorReport => f !== undefined);
   return {
     wallSeconds: med((r) => r.wallSeconds)!,
@@ -224,6 +230,7 @@ export function mediansOf(rounds: Round[]): Medians {
     largestPeakRssBytes: med((r) => r.largestPeakRssBytes)!,
     ...(ingest !== null ? { ingestSeconds: ingest } : {}),
     ...(ingestPg !== null ? { ingestPostgresCpuSeconds: ingestPg } : {}),
+    ...(startup !== null ? { workerStartupCpuSeconds: startup } : {}),
     ...(floors.length
       ? { floor: { ...floors[0]!, readlineParseCpuSeconds: median(floors.map((f) => f.readlineParseCpuSeconds)), splitParseCpuSeconds: median(floors.map((f) => f.splitParseCpuSeconds)) } }
       : {}),
@@ -254,13 +261,13 @@ export async function runOnce(b: Bench, ds: Dataset, all: Dataset[], input: Inpu
   const logFile = join(b.cfg.workDir, 'logs', `${spec.id.replaceAll('/', '-')}.log`);
   const startMs = Date.now();
   const opts = { cwd: b.cfg.repoRoot, env: b.env, log: logFile };
-  const { result: stdouts, m, postgresCpuAt } = await measure(b.postmasterPid, async () => {
+  const { result: stdouts, m, postgresCpuAt, roleCpuAt } = await measure(b.postmasterPid, async () => {
     const out = await shAll(spec.commands, opts);
     for (const cmd of spec.then ?? []) out.push(await sh(cmd, opts));
     return out;
   });
   const endMs = Date.now();
-  const inspected = await spec.inspect?.(stdouts, { startMs, endMs, postgresCpuAt }, m);
+  const inspected = await spec.inspect?.(stdouts, { startMs, endMs, postgresCpuAt, roleCpuAt }, m);
   const rows = spec.table === null ? (inspected?.rows ?? NaN) : await b.db.verify(spec.table, ds, input.totals);
   const bytes = spec.bytes ?? input.totals.bytes;
   const r: SystemResult = {
@@ -356,6 +363,7 @@ export function copyfleetSpec(b: Bench, ds: Dataset, input: Input, many?: FilesI
           ingestRowsPerSecond: runTimings.rowsLoaded / runTimings.ingestSeconds,
           startupSeconds: (runTimings.startedAtMs - span.startMs) / 1000,
           ingestPostgresCpuSeconds: span.postgresCpuAt(runTimings.startedAtMs + 1000 * runTimings.ingestSeconds),
+          workerStartupCpuSeconds: span.roleCpuAt('worker', runTimings.startedAtMs + 1000 * runTimings.firstChunkSeconds),
           shutdownSeconds: (span.endMs - runTimings.finishedAtMs) / 1000,
           ...(files ? { files } : {}),
         },

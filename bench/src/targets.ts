@@ -170,7 +170,9 @@ export function targets(systems: SystemResult[], settings: string): Target[] {
       label: `worker CPU-s per GiB of the chat JSONL: ${cf.system} (its worker processes together)`,
       value: perGiB(cf, workers),
       shown: `${f1(perGiB(cf, workers))} CPU-s/GiB`,
-      measured: `${f1(workers)} CPU-s over ${f2(cf.bytes / GiB)} GiB, ${cf.streams} workers`,
+      measured:
+        `${f1(workers)} CPU-s over ${f2(cf.bytes / GiB)} GiB, ${cf.streams} workers` +
+        (mediansFor(cf).workerStartupCpuSeconds !== undefined ? `, ${f1(mediansFor(cf).workerStartupCpuSeconds!)} of them before the first chunk (start-up)` : ''),
       goal: at('<=', 9, ' CPU-s/GiB'),
       systems: [cf.id],
     });
