@@ -213,6 +213,9 @@ describe('make bench (smoke, 2 MiB)', () => {
     expect(single).toContain('### Ratios');
     expect(single).not.toContain('files-3');
     expect(many).toContain('## Many files, one run');
+    // Its breakdown of copyfleet's time holds the trips and chat runs only.
+    expect(many).toMatch(/\| CSV \| 1 \| 1 \|/);
+    expect(many).not.toMatch(/\| (TAXI|SMALL) \|/);
     for (const id of SYSTEMS.filter((x) => x.includes('/files-'))) expect(many).toContain(`- ${id} (`);
 
     // The harness drops what it loaded.
