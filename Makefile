@@ -6,7 +6,7 @@
 #   make dashboard                  (runs, chunks, rejects and bull-board on DASHBOARD_PORT, default 3000)
 #   make chaos                      (the fault matrix; RELIABILITY.md says what it proves)
 #   make chaos-net                  (its network faults only: test hosts in network namespaces, root)
-#   make bench [BENCH_BYTES=1GiB]   (BENCHMARKS.md says what it measures)
+#   make bench [BENCH_BYTES=1GiB] [BENCH_REPEAT=3] [BENCH_SYSTEMS=csv/,taxi/]   (BENCHMARKS.md says what it measures)
 .PHONY: help setup build load dashboard test test-unit chaos chaos-net bench down status clean
 
 CLI := node apps/cli/dist/bundle/copyfleet.js
@@ -36,9 +36,9 @@ chaos: setup ## the fault matrix: kills, PostgreSQL/Redis restarts and outages, 
 chaos-net: setup ## the network faults of the matrix only: partitions between test hosts in network namespaces (root, ~8 min)
 	@bash scripts/chaos.sh test/chaos/network
 
-bench: setup ## benchmark copyfleet against psql \copy, DuckDB and a Node script (BENCH_BYTES=1GiB); writes BENCHMARKS.md
+bench: setup ## benchmark copyfleet against psql \copy, DuckDB and a Node script, with issue 15's targets (BENCH_BYTES=1GiB); writes BENCHMARKS.md
 	@node_modules/.bin/tsc -b bench
-	@BENCH_BYTES="$(BENCH_BYTES)" BENCH_SEED="$(BENCH_SEED)" BENCH_STREAMS="$(BENCH_STREAMS)" BENCH_SYSTEMS="$(BENCH_SYSTEMS)" BENCH_REPEAT="$(BENCH_REPEAT)" BENCH_QUIET_WAIT="$(BENCH_QUIET_WAIT)" node bench/dist/main.js
+	@BENCH_BYTES="$(BENCH_BYTES)" BENCH_SEED="$(BENCH_SEED)" BENCH_STREAMS="$(BENCH_STREAMS)" BENCH_SYSTEMS="$(BENCH_SYSTEMS)" BENCH_REPEAT="$(BENCH_REPEAT)" BENCH_SMALL_REPEAT="$(BENCH_SMALL_REPEAT)" BENCH_FILES="$(BENCH_FILES)" BENCH_QUIET_WAIT="$(BENCH_QUIET_WAIT)" node bench/dist/main.js
 
 down: ## stop the local PostgreSQL and Redis started by setup
 	@bash scripts/services.sh down

@@ -25,8 +25,10 @@ export interface BenchConfig {
   tablePrefix: string;
   /** Only these system ids (or id prefixes such as `csv/`); null = all. */
   systems: string[] | null;
-  /** Run each system this many times and keep the fastest. */
+  /** Run each system this many times, in alternating rounds; the tables show the medians (and the fastest). */
   repeat: number;
+  /** The small file (issue 15, target 2): its two systems run this many times, alternating (BENCH_SMALL_REPEAT, default 7). */
+  smallRepeat: number;
   /** Before each load, wait up to this many seconds for the machine to be idle (0 = do not wait). */
   quietWaitSeconds: number;
   /**
@@ -72,6 +74,9 @@ function fileCounts(bytes: number): number[] {
   return [...new Set(counts)];
 }
 
+/** The small file's size: the issue's 2 KiB (a whole number of the trips generator's rows, at least this long). */
+export const SMALL_BYTES = 2048;
+
 export function benchConfig(): BenchConfig {
   const { databaseUrl, redisUrl } = testServices();
   const bytes = parseSize(env('BENCH_BYTES') ?? '1GiB');
@@ -89,6 +94,7 @@ export function benchConfig(): BenchConfig {
     tablePrefix: prefix,
     systems: env('BENCH_SYSTEMS')?.split(',').map((s) => s.trim()).filter(Boolean) ?? null,
     repeat: positiveInt('BENCH_REPEAT', 1),
+    smallRepeat: positiveInt('BENCH_SMALL_REPEAT', 7),
     quietWaitSeconds: env('BENCH_QUIET_WAIT') === '0' ? 0 : positiveInt('BENCH_QUIET_WAIT', 600),
     fileCounts: fileCounts(bytes),
     keepTables: env('BENCH_KEEP_TABLES') === '1',

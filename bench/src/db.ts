@@ -25,6 +25,8 @@ export interface RunTimings {
   rowsLoaded: number;
   rowsRejected: number;
   chunks: number;
+  /** Chunks streamed to COPY unparsed (chunks.lines is null): the CSV pass-through. */
+  unparsedChunks: number;
   /** max(chunks.loaded_at) - runs.started_at: the rows are in the table. */
   ingestSeconds: number;
   /** planned_at - started_at. */
@@ -146,10 +148,11 @@ export class Db {
 
   async runTimings(runId: string, workers: number): Promise<RunTimings> {
     const [r] = await this.query<{
-      status: string; rows_loaded: string; rows_rejected: string; chunks: number; ingest: number | null; plan: number | null; run: number | null;
+      status: string; rows_loaded: string; rows_rejected: string; chunks: number; unparsed: number; ingest: number | null; plan: number | null; run: number | null;
       chunk: number | null; busy: number | null; span: number | null; first: number | null; started_ms: number; finished_ms: number | null;
     }>(
       `SELECT r.status, r.rows_loaded, r.rows_rejected, count(c.chunk_no)::int AS chunks,
+              count(c.chunk_no) FILTER (WHERE c.loaded_at IS NOT NULL AND c.lines IS NULL)::int AS unparsed,
               extract(epoch FROM max(c.loaded_at) - r.started_at)::float8 AS ingest,
               extract(epoch FROM r.planned_at - r.started_at)::float8 AS plan,
               extract(epoch FROM r.finished_at - r.started_at)::float8 AS run,
@@ -170,6 +173,7 @@ export class Db {
       rowsLoaded: Number(r.rows_loaded),
       rowsRejected: Number(r.rows_rejected),
       chunks: r.chunks,
+      unparsedChunks: r.unparsed,
       ingestSeconds: r.ingest ?? NaN,
       planSeconds: r.plan ?? NaN,
       runSeconds: r.run ?? NaN,

@@ -89,7 +89,8 @@ export function manyFilesMarkdown(res: Results): string | null {
     lines.push('');
   }
 
-  const cfs = res.systems.filter((s) => s.copyfleet && s.id.endsWith('/copyfleet'));
+  // The many-files case is of the trips CSV and the chat JSONL: their single-file runs beside its runs.
+  const cfs = res.systems.filter((s) => s.copyfleet && s.id.endsWith('/copyfleet') && (s.format === 'csv' || s.format === 'jsonl'));
   if (cfs.length) {
     lines.push('### Where copyfleet\'s time goes (every round)', '');
     lines.push(

@@ -10,7 +10,11 @@
  *   minus before: the whole server, so other clients of the same server count too;
  * - other CPU: what the rest of the machine used meanwhile (all busy time in /proc/stat
  *   minus the two above), to show when something else competed for the cores;
- * - peak RSS (VmHWM) of each client process, polled every 200 ms.
+ * - peak RSS (VmHWM) and CPU seconds (utime + stime) of each client process, polled every
+ *   200 ms: a process's CPU is its last sample, so up to 200 ms of its end can be missed
+ *   (copyfleet's workers idle then, waiting for the shutdown);
+ * - PostgreSQL's CPU at every poll, so that a load's figure can be cut at a moment of the
+ *   load (copyfleet: the last chunk's commit), interpolated between two polls.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -53,17 +57,25 @@ function pids(): number[] {
 /**
  * CPU seconds of one PostgreSQL server: its postmaster and the postmaster's children
  * (backends, background processes), plus the children it already reaped (backends that
- * ended). Other servers on the machine do not count.
+ * ended). Other servers on the machine do not count. `stats`: a scan of /proc already made.
  */
-export function postgresCpuSeconds(postmasterPid: number): number {
+export function postgresCpuSeconds(postmasterPid: number, stats: Map<number, Stat> = scan()): number {
   let ticks = 0;
-  for (const pid of pids()) {
-    const st = readStat(pid);
-    if (!st) continue;
+  for (const [pid, st] of stats) {
     if (pid === postmasterPid) ticks += st.own + st.children;
     else if (st.ppid === postmasterPid) ticks += st.own;
   }
   return ticks / TICKS_PER_SECOND;
+}
+
+/** Every process's /proc/PID/stat now. */
+function scan(): Map<number, Stat> {
+  const out = new Map<number, Stat>();
+  for (const pid of pids()) {
+    const st = readStat(pid);
+    if (st) out.set(pid, st);
+  }
+  return out;
 }
 
 /** The parent of a process (the postmaster of a backend). */
@@ -121,12 +133,17 @@ export const roleOf: RoleOf = (argv) => {
   return { role: script ? script.split('/').pop()!.replace(/\.js$/, '') : exe, numbered: false };
 };
 
-/** Polls the harness's descendants for their peak RSS (VmHWM). */
-class RssWatcher {
-  private readonly seen = new Map<number, { role: string; numbered: boolean; hwmKb: number }>();
+/** Polls the harness's descendants for their peak RSS (VmHWM) and CPU seconds, and PostgreSQL's CPU. */
+class ProcessWatcher {
+  private readonly seen = new Map<number, { role: string; numbered: boolean; hwmKb: number; cpuTicks: number; cpuSamples: { ms: number; ticks: number }[] }>();
+  /** PostgreSQL's CPU seconds at epoch milliseconds, one sample per poll. */
+  readonly postgres: { ms: number; cpu: number }[] = [];
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly roleOf: RoleOf) {}
+  constructor(
+    private readonly roleOf: RoleOf,
+    private readonly postmasterPid: number,
+  ) {}
 
   start(intervalMs = 200): void {
     this.sample();
@@ -134,44 +151,80 @@ class RssWatcher {
   }
 
   sample(): void {
-    const parent = new Map<number, number>();
-    for (const pid of pids()) {
-      const st = readStat(pid);
-      if (st) parent.set(pid, st.ppid);
-    }
+    const stats = scan();
+    this.postgres.push({ ms: Date.now(), cpu: postgresCpuSeconds(this.postmasterPid, stats) });
     const descends = (pid: number): boolean => {
-      for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) if (p === process.pid) return true;
+      for (let p = stats.get(pid)?.ppid; p !== undefined && p > 1; p = stats.get(p)?.ppid) if (p === process.pid) return true;
       return false;
     };
-    for (const pid of parent.keys()) {
+    for (const [pid, st] of stats) {
       if (!descends(pid)) continue;
       // Read the command line every time: a wrapper may exec the real program (Debian's psql is a Perl script).
       const argv = readProc(pid, 'cmdline')?.split('\0').filter(Boolean) ?? [];
       const role = argv.length ? this.roleOf(argv) : null;
       if (!role) continue;
-      const entry = this.seen.get(pid) ?? { ...role, hwmKb: 0 };
+      const entry = this.seen.get(pid) ?? { ...role, hwmKb: 0, cpuTicks: 0, cpuSamples: [] };
       Object.assign(entry, role);
       this.seen.set(pid, entry);
+      entry.cpuTicks = Math.max(entry.cpuTicks, st.own);
+      entry.cpuSamples.push({ ms: Date.now(), ticks: entry.cpuTicks });
       const hwm = /VmHWM:\s+(\d+) kB/.exec(readProc(pid, 'status') ?? '');
       if (hwm) entry.hwmKb = Math.max(entry.hwmKb, Number(hwm[1]));
     }
   }
 
-  /** Peak RSS in bytes per role; several processes of a role become role-1, role-2 … in start order. */
-  stop(): Record<string, number> {
+  /**
+   * Per role, peak RSS in bytes and CPU seconds; several processes of a role become role-1,
+   * role-2 … in start order.
+   */
+  stop(): { peakRssBytes: Record<string, number>; cpuSecondsByRole: Record<string, number> } {
     clearInterval(this.timer);
-    const byRole = new Map<string, { numbered: boolean; kb: number[] }>();
+    this.sample();
+    const byRole = new Map<string, { numbered: boolean; kb: number[]; ticks: number[] }>();
     for (const pid of [...this.seen.keys()].sort((a, b) => a - b)) {
       const e = this.seen.get(pid)!;
-      const r = byRole.get(e.role) ?? { numbered: e.numbered, kb: [] };
+      const r = byRole.get(e.role) ?? { numbered: e.numbered, kb: [], ticks: [] };
       r.kb.push(e.hwmKb);
+      r.ticks.push(e.cpuTicks);
       byRole.set(e.role, r);
     }
-    const out: Record<string, number> = {};
+    const peakRssBytes: Record<string, number> = {};
+    const cpuSecondsByRole: Record<string, number> = {};
     for (const [role, r] of byRole) {
-      r.kb.forEach((kb, i) => (out[r.numbered || r.kb.length > 1 ? `${role}-${i + 1}` : role] = kb * 1024));
+      r.kb.forEach((kb, i) => {
+        const name = r.numbered || r.kb.length > 1 ? `${role}-${i + 1}` : role;
+        peakRssBytes[name] = kb * 1024;
+        cpuSecondsByRole[name] = r.ticks[i]! / TICKS_PER_SECOND;
+      });
     }
-    return out;
+    return { peakRssBytes, cpuSecondsByRole };
+  }
+
+  /** CPU seconds of the client processes of `role` (copyfleet's "worker") at their last sample before epoch `ms`. */
+  roleCpuAt(role: string, ms: number): number {
+    let ticks = 0;
+    for (const e of this.seen.values()) {
+      if (e.role !== role) continue;
+      for (let i = e.cpuSamples.length - 1; i >= 0; i--) {
+        if (e.cpuSamples[i]!.ms <= ms) {
+          ticks += e.cpuSamples[i]!.ticks;
+          break;
+        }
+      }
+    }
+    return ticks / TICKS_PER_SECOND;
+  }
+
+  /** PostgreSQL's CPU seconds from the first sample to epoch `ms`, interpolated between the samples around it. */
+  postgresCpuAt(ms: number): number {
+    const s = this.postgres;
+    const first = s[0]!;
+    const after = s.findIndex((x) => x.ms >= ms);
+    if (after < 0) return s.at(-1)!.cpu - first.cpu;
+    if (after === 0) return 0;
+    const [a, b] = [s[after - 1]!, s[after]!];
+    const share = b.ms > a.ms ? (ms - a.ms) / (b.ms - a.ms) : 1;
+    return a.cpu + share * (b.cpu - a.cpu) - first.cpu;
   }
 }
 
@@ -189,23 +242,32 @@ export interface Measurement {
   postgresCpuSeconds: number;
   otherCpuSeconds: number;
   peakRssBytes: Record<string, number>;
+  /** CPU seconds of each client process, named as in peakRssBytes (polled: see the header). */
+  cpuSecondsByRole: Record<string, number>;
 }
 
-/** Run `body` (which starts client processes and waits for all of them) and measure it. */
-export async function measure<T>(postmasterPid: number, body: () => Promise<T>): Promise<{ result: T; m: Measurement }> {
-  const watcher = new RssWatcher(roleOf);
+/**
+ * Run `body` (which starts client processes and waits for all of them) and measure it.
+ * `postgresCpuAt(ms)`: PostgreSQL's CPU seconds from the start to epoch `ms` (a moment of the load);
+ * `roleCpuAt(role, ms)`: the CPU seconds the processes of a role had used by then (polled).
+ */
+export async function measure<T>(
+  postmasterPid: number,
+  body: () => Promise<T>,
+): Promise<{ result: T; m: Measurement; postgresCpuAt: (ms: number) => number; roleCpuAt: (role: string, ms: number) => number }> {
+  const watcher = new ProcessWatcher(roleOf, postmasterPid);
   const pg0 = postgresCpuSeconds(postmasterPid);
   const kids0 = childrenCpuSeconds();
   const busy0 = machineBusySeconds();
   const self0 = process.cpuUsage();
   const t0 = performance.now();
   watcher.start();
-  let peakRssBytes: Record<string, number> = {};
+  let procs: ReturnType<ProcessWatcher['stop']> = { peakRssBytes: {}, cpuSecondsByRole: {} };
   let result: T;
   try {
     result = await body();
   } finally {
-    peakRssBytes = watcher.stop();
+    procs = watcher.stop();
   }
   const wallSeconds = (performance.now() - t0) / 1000;
   const selfCpu = process.cpuUsage(self0);
@@ -214,5 +276,10 @@ export async function measure<T>(postmasterPid: number, body: () => Promise<T>):
   // The harness's own polling is neither client nor "other".
   const harness = (selfCpu.user + selfCpu.system) / 1e6;
   const otherCpuSeconds = Math.max(0, machineBusySeconds() - busy0 - clientCpuSeconds - pgCpu - harness);
-  return { result, m: { wallSeconds, clientCpuSeconds, postgresCpuSeconds: pgCpu, otherCpuSeconds, peakRssBytes } };
+  return {
+    result,
+    m: { wallSeconds, clientCpuSeconds, postgresCpuSeconds: pgCpu, otherCpuSeconds, ...procs },
+    postgresCpuAt: (ms) => watcher.postgresCpuAt(ms),
+    roleCpuAt: (role, ms) => watcher.roleCpuAt(role, ms),
+  };
 }
