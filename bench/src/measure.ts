@@ -122,12 +122,12 @@ export type RoleOf = (argv: string[]) => { role: string; numbered: boolean } | n
 export const roleOf: RoleOf = (argv) => {
   const exe = (argv[0] ?? '').split('/').pop() ?? '';
   if (exe === 'bash' || exe === 'sh') return null;
-  const cf = argv.findIndex((a) => a.endsWith('apps/cli/dist/main.js'));
+  // The command (which plans and hosts the compactor and the reporter) and its worker processes.
+  const cf = argv.findIndex((a) => a.endsWith('apps/cli/dist/bundle/copyfleet.js') || a.endsWith('apps/cli/dist/main.js'));
   if (cf >= 0) {
     const sub = argv[cf + 1] ?? '';
     if (sub === 'worker') return { role: 'worker', numbered: true };
-    const roles: Record<string, string> = { load: 'cli', split: 'splitter', compactor: 'compactor', reporter: 'reporter' };
-    return { role: roles[sub] ?? sub, numbered: false };
+    return { role: sub === 'load' ? 'cli' : sub, numbered: false };
   }
   const script = exe === 'node' ? argv.slice(1).find((a) => a.endsWith('.js')) : undefined;
   return { role: script ? script.split('/').pop()!.replace(/\.js$/, '') : exe, numbered: false };

@@ -166,9 +166,10 @@ shared machine vary by tens of per cent).
 **wall s** is the whole command. copyfleet's **ingest s** is max(chunks.loaded_at) −
 runs.started_at from its own tables (all rows are in the table); its whole command also includes
 process start-up, compaction (ANALYZE), the reports and shutdown. CPU seconds come from /proc:
-**client** is user+system time of the processes the command started (copyfleet's CLI, splitter,
-workers, compactor and reporter; psql; node; DuckDB); **worker** is that of copyfleet's worker
-processes alone (each process's figure at its last 200 ms poll: up to 200 ms of a process's end
+**client** is user+system time of the processes the command started (copyfleet's command, which
+plans and hosts the compactor and the reporter, and its worker processes; psql; node; DuckDB);
+**worker** is that of copyfleet's worker processes alone (none for an input of one job, which
+the command loads itself) (each process's figure at its last 200 ms poll: up to 200 ms of a process's end
 can be missed, and the workers idle then); **PostgreSQL** is that of the server's processes,
 including backends that exited (the whole server: other clients of it count too), also sampled
 at every poll, so that copyfleet's is cut at its last chunk's commit as well (**ingest**,

@@ -306,7 +306,8 @@ export interface CopyfleetVariant {
 }
 
 /**
- * copyfleet as a user runs it (`make load` without make): WORKERS = streams, default CHUNK,
+ * copyfleet as a user runs it (`make load WORKERS=n` without make: an input of one job, the
+ * 2 KiB file, loads inside the command as it does for them): WORKERS = streams, default CHUNK,
  * on the input file or (the many-files case) on the directory of its files. Its queue
  * prefix and reports directory are the benchmark's own. The inputs are touched before each
  * run: copyfleet knows a run by its files' paths, sizes and mtimes, so an unfinished earlier
@@ -321,8 +322,8 @@ export function copyfleetSpec(b: Bench, ds: Dataset, input: Input, many?: FilesI
   const what = many ? `${rel(b, many.dir)}/` : rel(b, input.path);
   const reads = many ? many.files : [input.path];
   const cmd =
-    `${variant?.copyFormat ? `COPY_FORMAT=${variant.copyFormat} ` : ''}QUEUE_PREFIX=${b.cfg.tablePrefix} REPORTS_DIR=${shq(rel(b, reports))} ` +
-    `node apps/cli/dist/main.js load ${shq(what)} --table ${table} --workers ${b.cfg.streams} --reload` +
+    `${variant?.copyFormat ? `COPY_FORMAT=${variant.copyFormat} ` : ''}QUEUE_PREFIX=${b.cfg.tablePrefix} REPORTS_DIR=${shq(rel(b, reports))} WORKERS=${b.cfg.streams} ` +
+    `node apps/cli/dist/bundle/copyfleet.js load ${shq(what)} --table ${table} --reload` +
     (variant?.dataset ? ` --dataset ${shq(rel(b, variant.dataset))}` : '');
   return {
     id: many ? `${ds.key}/files-${many.files.length}/copyfleet` : `${ds.key}/copyfleet${variant?.suffix ?? ''}`,

@@ -51,5 +51,5 @@ export async function loadCommand(config: Config, req: RunRequest, opts: { worke
  */
 function oneJob(config: Config, listing: InputListing): boolean {
   const bytes = listing.files.reduce((n, f) => n + f.size, 0);
-  return listing.files.length === 1 ? bytes <= config.chunkBytes : bytes <= config.packBytes;
+  return listing.files.length === 1 ? bytes <= config.chunkBytes : bytes <= Math.min(config.packBytes, config.chunkBytes);
 }
