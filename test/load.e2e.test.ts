@@ -153,6 +153,28 @@ describe('copyfleet load', () => {
     expect((await one(t.pool, 'SELECT status FROM copyfleet.runs WHERE run_id = $1', [runIdOf(res.stdout)])).status).toBe('done');
   });
 
+  it('a table loaded before takes this load\'s NULL spellings; a table dropped since forgets the earlier spec', async () => {
+    const table = uniqueName('nulls_later');
+    const csv = (name: string, rows: string[]): string => {
+      const f = join(t.dir, name);
+      writeFileSync(f, ['id,note,amount,at', ...rows].join('\n') + '\n');
+      return f;
+    };
+    const spec = join(t.dir, 'nulls-na.yaml');
+    writeFileSync(spec, 'source:\n  nulls: ["NA"]\n');
+    await load(csv('first.csv', ['1,a,2.50,2024-01-01 00:00:00', '2,b,3.25,2024-01-02 00:00:00']), table);
+    // The table exists (note text, amount numeric): with the spec "NA" is NULL in both — in a text
+    // column too, where COPY streamed unparsed would have loaded the two letters.
+    const second = await load(csv('second.csv', ['3,NA,NA,2024-01-03 00:00:00', '4,d,1.00,2024-01-04 00:00:00']), table, ['--dataset', spec]);
+    expect(second.stdout).toMatch(/2 rows loaded, 0 rejected/);
+    expect(await one(t.pool, `SELECT count(*)::int AS n, count(note)::int AS notes, count(amount)::int AS amounts FROM ${table}`)).toEqual({ n: 4, notes: 3, amounts: 3 });
+    // Dropped: the earlier runs' spec (amount numeric) does not come back; this file types the table afresh.
+    await t.pool.query(`DROP TABLE ${table}`);
+    const again = await load(csv('third.csv', ['5,e,about 2,2024-01-05 00:00:00', '6,f,2.00,2024-01-06 00:00:00']), table);
+    expect(again.stdout).toMatch(/2 rows loaded, 0 rejected/);
+    expect(await one(t.pool, `SELECT string_agg(amount::text, ',' ORDER BY id) AS amounts FROM ${table}`)).toEqual({ amounts: 'about 2,2.00' });
+  });
+
   it('an empty file ends done with nothing loaded', async () => {
     const file = join(t.dir, 'empty.csv');
     writeFileSync(file, '');

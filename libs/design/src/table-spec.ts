@@ -83,11 +83,19 @@ export function reconcileWithExisting(fresh: TableSpec, previous: TableSpec | nu
       `${fresh.schema}.${fresh.table} was loaded ${previous.key ? `with KEY=${previous.key.join(',')}` : 'without a KEY'}: use the same KEY, or load into another table`,
     );
   }
-  // Same columns: keep the earlier types and partitioning, take this file's column positions.
+  // Same columns: keep the earlier types and partitioning; how this file is read — its column
+  // positions and transforms, its field count, the spellings it means NULL by — is this load's.
+  const { nullValues: _n, fieldCount: _f, ...kept } = previous;
   return {
-    ...previous,
+    ...kept,
     key: fresh.key,
-    columns: previous.columns.map((c, i) => ({ ...c, source: fresh.columns[i]!.source })),
+    columns: previous.columns.map((c, i) => {
+      const { transform: _t, ...col } = c;
+      const now = fresh.columns[i]!;
+      return { ...col, source: now.source, ...(now.transform ? { transform: now.transform } : {}) };
+    }),
+    ...(fresh.fieldCount !== undefined ? { fieldCount: fresh.fieldCount } : {}),
+    ...(fresh.nullValues?.length ? { nullValues: fresh.nullValues } : {}),
   };
 }
 

@@ -11,7 +11,7 @@
 import type pg from 'pg';
 import { inTransaction } from '../transaction.js';
 import { insertChunks } from './chunks.js';
-import type { Queryable } from './queryable.js';
+import { tableExists, type Queryable } from './queryable.js';
 import type { RunRow } from './runs.js';
 
 export type FileStatus = 'listed' | 'loading' | 'done' | 'failed' | 'skipped';
@@ -121,7 +121,7 @@ export async function fileHistory(db: Queryable, table: string, uris: string[]):
        FROM copyfleet.files f JOIN copyfleet.runs r USING (run_id)
       WHERE f.target_table = $1 AND f.uri = ANY($2::text[])
         -- A table dropped since (or never made) has no files in it: its history does not count.
-        AND to_regclass(format('%I.%I', split_part($1, '.', 1), substr($1, strpos($1, '.') + 1))) IS NOT NULL
+        AND ${tableExists('$1')}
       ORDER BY f.run_id`,
     [table, uris],
   );

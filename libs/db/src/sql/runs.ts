@@ -1,5 +1,5 @@
 /** Statements on copyfleet.runs. Status changes are guarded by the expected old status. */
-import type { Queryable } from './queryable.js';
+import { tableExists, type Queryable } from './queryable.js';
 
 export type RunStatus = 'planning' | 'running' | 'compacting' | 'reporting' | 'done' | 'failed' | 'cancelled';
 
@@ -54,9 +54,11 @@ export async function unfinishedRunIds(db: Queryable): Promise<string[]> {
 }
 
 /** The table spec of the latest planned run into `table`, so reloads keep its columns. */
+/** The spec of the latest planned run into `table`, while the table exists (one dropped since starts afresh). */
 export async function latestSpecFor(db: Queryable, table: string): Promise<unknown | null> {
   const { rows } = await db.query<{ spec: unknown }>(
-    `SELECT spec FROM copyfleet.runs WHERE target_table = $1 AND planned_at IS NOT NULL AND spec ? 'table' ORDER BY run_id DESC LIMIT 1`,
+    `SELECT spec FROM copyfleet.runs WHERE target_table = $1 AND planned_at IS NOT NULL AND spec ? 'table' AND ${tableExists('$1')}
+      ORDER BY run_id DESC LIMIT 1`,
     [table],
   );
   return rows[0]?.spec ?? null;
