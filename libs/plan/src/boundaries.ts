@@ -62,6 +62,7 @@ export async function resolveRecordEdges(
   let nextEdge = dataStart + chunkBytes;
   if (nextEdge >= size) return { starts, stray }; // one chunk: no edge to resolve, nothing to read
   const rule = recordRule(dialect);
+  const judges = rule.fields >= 2 && rule.quote >= 0; // findRecordEnd's stray-quote recovery reads from the record start
   let buf: Buffer = Buffer.alloc(0);
   let base = dataStart; // absolute offset of buf[0]
   let recStart = 0;
@@ -91,8 +92,10 @@ export async function resolveRecordEdges(
       if (end < 0) break;
       ended(end);
     }
-    if (st.decided && st.inQuote) {
-      // A long quoted field: its start is no longer needed.
+    if (st.inQuote && (st.decided || !judges)) {
+      // A long quoted field: its start is no longer needed once the stray-quote recovery has
+      // judged it, or when there is no recovery (no field count) — kept, a quote that never
+      // closes made every later read copy the whole tail: minutes for a GiB.
       const keep = Math.min(st.pos, buf.length);
       buf = buf.subarray(keep);
       base += keep;
