@@ -6,8 +6,7 @@
  * and ends with a one-line summary. Ctrl-C stops everything cleanly; the same command
  * resumes the run.
  */
-import type { Config } from '@copyfleet/config';
-import { formatBytes } from '@copyfleet/config';
+import { formatBytes, type Config } from '@copyfleet/config';
 import { listInputs, normalizeSourceUri, type InputListing } from '@copyfleet/source';
 import { createLogger, filesNote, openContextPatiently, runExitCode, startRun, type RunRequest } from '@copyfleet/run';
 import { currentTelemetry } from '@copyfleet/telemetry';

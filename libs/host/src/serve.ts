@@ -58,17 +58,17 @@ export interface Hosted {
 export async function hostRoles(config: Config, roles: readonly Role[], stopping: AbortSignal, logOf: (role: Role) => Logger = (r) => createLogger(r)): Promise<Hosted | null> {
   const sessionOf = (r: Role): Role => (r === 'worker' ? r : roles.find((x) => x !== 'worker')!);
   const sessions = [...new Set(roles.map(sessionOf))];
-  const opened = await Promise.all(sessions.map(async (s) => [s, await openContextPatiently(config, s, logOf(s), stopping)] as const));
-  const contexts = new Map(opened);
-  const all = [...contexts.values()];
+  const opened = await Promise.allSettled(sessions.map((s) => openContextPatiently(config, s, logOf(s), stopping)));
+  const all = opened.map((o) => (o.status === 'fulfilled' ? o.value : null));
   const closeContexts = () => Promise.allSettled(all.map((c) => c?.close())).then(() => undefined);
-  if (all.includes(null) || stopping.aborted) {
-    await closeContexts();
+  const failed = opened.find((o) => o.status === 'rejected');
+  if (failed || all.includes(null) || stopping.aborted) {
+    await closeContexts(); // the ones that did open
+    if (failed) throw failed.reason;
     return null;
   }
-  const consumers = roles.map((role) => {
-    return consume(contexts.get(sessionOf(role))!, role, logOf(role), stopping);
-  });
+  const contexts = new Map(sessions.map((s, i) => [s, all[i]!]));
+  const consumers = roles.map((role) => consume(contexts.get(sessionOf(role))!, role, logOf(role), stopping));
   return {
     held: () => consumers.flatMap((c) => (c.holder.current ? [c.holder.current] : [])),
     async close() {
