@@ -38,7 +38,7 @@ afterAll(async () => {
   await receiver?.close();
 });
 
-it('a load with a killed worker is one trace: splitter, a span per chunk, compactor, reporter; no secrets', async () => {
+it('a load with a killed worker is one trace: planning, a span per chunk, compaction, reports; no secrets', async () => {
   const file = join(t.dir, 'trips.csv');
   const totals = await writeTripsCsv(file, { rows: 6000, quotedNewlineEvery: 7, seed: 9 });
   // A row holding a secret-looking value: row data must never reach a span.
