@@ -105,21 +105,22 @@ describe('loadChunk', () => {
 });
 
 describe('loadPack', () => {
-  /** One run over several files of one table, a chunk each. */
-  async function setupPack(files: string[]): Promise<{ chunks: PackedChunk[]; runId: string; table: string; spec: LoadSpec }> {
+  /** One run over several files of one table (CSV, or JSON Lines read by key: asJsonl), a chunk each. */
+  async function setupPack(files: string[], format: 'csv' | 'jsonl' = 'csv'): Promise<{ chunks: PackedChunk[]; runId: string; table: string; spec: LoadSpec }> {
     const table = uniqueName('t');
     const spec = fieldTable(table, [['id', 'bigint'], ['day', 'date'], ['amount', 'double precision']], { column: 'day', interval: 'month' });
     for (const stmt of createTableSql(spec)) await pool.query(stmt);
     const load: LoadSpec = { format: 'csv', dialect: CSV_DIALECT, table: spec, firstDataLine: 1, maxRecordBytes: 1 << 20 };
     const runId = await insertRun(pool, { source: dir, version: '1', table: `public.${table}`, spec: load, bytesTotal: 0, traceParent: null });
+    const read = format === 'jsonl' ? asJsonl(load) : load;
     const chunks: PackedChunk[] = [];
-    for (const [i, csv] of files.entries()) {
-      const path = join(dir, `${table}-${i}.csv`);
-      writeFileSync(path, csv);
+    for (const [i, text] of files.entries()) {
+      const path = join(dir, `${table}-${i}.${format}`);
+      writeFileSync(path, text);
       const source = new LocalFileSource(path);
       const { size, version } = await source.stat();
       await insertChunks(pool, runId, [{ chunkNo: i, start: 0, end: size, fileNo: i }]);
-      chunks.push({ run: { spec: load, source, sourceVersion: version }, task: { runId, chunkNo: i, start: 0, end: size } });
+      chunks.push({ run: { spec: read, source, sourceVersion: version }, task: { runId, chunkNo: i, start: 0, end: size } });
     }
     return { chunks, runId, table, spec: load };
   }
@@ -162,18 +163,8 @@ describe('loadPack', () => {
   });
 
   it("parsed members go in one COPY; a row PostgreSQL refuses there is its own chunk's reject, at its offset", async () => {
-    const { runId, table, spec } = await setupPack([]);
-    const jsonSpec = asJsonl(spec);
     const texts = ['{"id":1,"day":"2024-01-05","amount":1}\n{"id":2,"day":"2024-01-06","amount":2}\n', '{"id":3,"day":"2024-01-07","amount":3}\n{"id":4,"day":"2024-01-08","amount":1e400}\n'];
-    const members: PackedChunk[] = [];
-    for (const [i, text] of texts.entries()) {
-      const path = join(dir, `${table}-m${i}.jsonl`);
-      writeFileSync(path, text);
-      const source = new LocalFileSource(path);
-      const { size, version } = await source.stat();
-      await insertChunks(pool, runId, [{ chunkNo: i, start: 0, end: size, fileNo: i }]);
-      members.push({ run: { spec: jsonSpec, source, sourceVersion: version }, task: { runId, chunkNo: i, start: 0, end: size } });
-    }
+    const { runId, table, chunks: members } = await setupPack(texts, 'jsonl');
     const results = await loadPack(deps(), members);
     expect(results.map((r) => [r.rowsLoaded, r.rowsRejected])).toEqual([[2, 0], [1, 1]]);
     expect((await pool.query(`SELECT array_agg(id ORDER BY id)::text AS ids FROM ${table}`)).rows[0].ids).toBe('{1,2,3}');
@@ -182,18 +173,8 @@ describe('loadPack', () => {
   });
 
   it('binary: a pack\'s parsed members go in one binary COPY; refused there, they are read again as text and the bad row is its own chunk\'s reject', async () => {
-    const { runId, table, spec } = await setupPack([]);
-    const jsonSpec = asJsonl(spec);
     const texts = ['{"id":1,"day":"2024-01-05","amount":1.5}\n{"id":2,"day":"2024-01-06","amount":2}\n', '{"id":3,"day":"2024-01-07","amount":3}\n{"id":4,"day":"2024-01-08","amount":4}\n'];
-    const members: PackedChunk[] = [];
-    for (const [i, text] of texts.entries()) {
-      const path = join(dir, `${table}-b${i}.jsonl`);
-      writeFileSync(path, text);
-      const source = new LocalFileSource(path);
-      const { size, version } = await source.stat();
-      await insertChunks(pool, runId, [{ chunkNo: i, start: 0, end: size, fileNo: i }]);
-      members.push({ run: { spec: jsonSpec, source, sourceVersion: version }, task: { runId, chunkNo: i, start: 0, end: size } });
-    }
+    const { runId, table, chunks: members } = await setupPack(texts, 'jsonl');
     const binary = { ...deps(), copyFormat: 'binary' as const };
     await pool.query(`ALTER TABLE ${table} ADD CONSTRAINT ${table}_no4 CHECK (id <> 4)`);
     const results = await loadPack(binary, members);
