@@ -60,17 +60,22 @@ export class RowSpool implements RowBatch, RowWriter {
       const need = Buffer.byteLength(line) + 1;
       if (this.pos + need > this.cur.length) this.newBlock(need);
     }
-    if (this.n === this.block.length) this.grow();
     const s = this.pos;
     this.pos += this.cur.write(line, s);
     this.cur[this.pos++] = 0x0a;
+    this.record(s, this.pos, offset, lineNo);
+  }
+
+  /** Index the row at [s, e) of the current block, with where its record was in the source. */
+  private record(s: number, e: number, offset: number, lineNo: number): void {
+    if (this.n === this.block.length) this.grow();
     const i = this.n++;
     this.block[i] = this.blocks.length - 1;
     this.start[i] = s;
-    this.end[i] = this.pos;
+    this.end[i] = e;
     this.srcOffset[i] = offset;
     this.srcLine[i] = lineNo;
-    this.bytesTotal += this.pos - s;
+    this.bytesTotal += e - s;
   }
 
   // RowWriter: a row written piece by piece, straight from source bytes.
@@ -112,14 +117,7 @@ export class RowSpool implements RowBatch, RowWriter {
   commit(offset: number, lineNo: number): void {
     if (this.transcoder !== null) return this.commitBinary(offset, lineNo);
     this.cur[this.pos++] = 0x0a;
-    if (this.n === this.block.length) this.grow();
-    const i = this.n++;
-    this.block[i] = this.blocks.length - 1;
-    this.start[i] = this.rowStart;
-    this.end[i] = this.pos;
-    this.srcOffset[i] = offset;
-    this.srcLine[i] = lineNo;
-    this.bytesTotal += this.pos - this.rowStart;
+    this.record(this.rowStart, this.pos, offset, lineNo);
   }
 
   abort(): void {
@@ -147,14 +145,7 @@ export class RowSpool implements RowBatch, RowWriter {
       return;
     }
     this.pos = e;
-    if (this.n === this.block.length) this.grow();
-    const i = this.n++;
-    this.block[i] = this.blocks.length - 1;
-    this.start[i] = s;
-    this.end[i] = e;
-    this.srcOffset[i] = offset;
-    this.srcLine[i] = lineNo;
-    this.bytesTotal += e - s;
+    this.record(s, e, offset, lineNo);
   }
 
   offsetOf(i: number): number {

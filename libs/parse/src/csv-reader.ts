@@ -16,7 +16,7 @@
 import { isUtf8 } from 'node:buffer';
 import { Accumulator } from './accumulator.js';
 import { CR, LF, type CsvDialect } from './dialect.js';
-import { findRecordEnd, freshCache, freshScan, recordRule, type RecordRule, type RecordScan } from './record-end.js';
+import { findRecordEnd, freshCache, freshScan, recordRule, resetScan, type RecordRule, type RecordScan } from './record-end.js';
 import { rawCopy, type RecordHandler } from './record-handler.js';
 
 export type CsvFields = (string | null)[];
@@ -181,7 +181,7 @@ export class CsvReader {
         }
       }
       pos = end + 1;
-      Object.assign(st, freshScan(pos));
+      resetScan(st, pos);
     }
   }
 
